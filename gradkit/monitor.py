@@ -1,0 +1,286 @@
+"""Look inside training: per-layer gradient norms, activation statistics, update ratios.
+
+:class:`GradientMonitor` records without any extra call in the training loop. Every
+backward pass is one step; on a recorded step (one in ``every``) it stores, for each
+tracked layer,
+
+- the norm of the weight gradient, ``||dL/dW_l||``;
+- the mean and standard deviation of the layer's output (for a linear layer, the
+  pre-activation ``z_l = W_l h_{l-1} + b_l``) from the forward pass of that step;
+- the update-to-data ratio ``||W_l(now) - W_l(previous recorded step)|| / ||W_l(now)||``
+  (NaN on the first recorded step), the relative change the optimizer made.
+
+The statistics stay tensors until one ``.tolist()`` per recorded step; unrecorded steps
+cost one Python call per backward pass and nothing else.
+"""
+from __future__ import annotations
+
+import math
+import weakref
+
+import torch
+from torch import nn
+
+from . import _validate
+
+__all__ = ["GradientMonitor", "gradient_flow", "layer_grad_norms", "tracked_layers"]
+
+_NAN = float("nan")
+
+
+def _foreach_norm(tensors: list[torch.Tensor]) -> list[torch.Tensor]:
+    """Euclidean norms of a list of tensors, in one fused call where torch offers one."""
+    if hasattr(torch, "_foreach_norm"):
+        return list(torch._foreach_norm(tensors))
+    return [torch.linalg.vector_norm(t) for t in tensors]
+
+
+def tracked_layers(model: nn.Module) -> list[tuple[str, nn.Module]]:
+    """The layers a monitor follows: ``model.layers`` if the model has that list,
+    otherwise every module that owns a parameter called ``weight``.
+
+    Returns:
+        ``(name, module)`` pairs in forward (registration) order.
+    """
+    names = {m: n for n, m in model.named_modules()}
+    layers = getattr(model, "layers", None)
+    if isinstance(layers, (nn.ModuleList, nn.Sequential, list, tuple)) and len(layers) > 0:
+        return [(names.get(m, f"layers.{i}"), m) for i, m in enumerate(layers)]
+    return [(n, m) for n, m in model.named_modules()
+            if isinstance(getattr(m, "weight", None), nn.Parameter)]
+
+
+def layer_grad_norms(model: nn.Module) -> dict[str, float]:
+    """The current gradient norm of every parameter, by name.
+
+    Args:
+        model: any ``nn.Module``.
+
+    Returns:
+        ``{name: ||grad||}`` in ``named_parameters()`` order; a parameter with no
+        gradient yet (``.grad is None``) maps to NaN.
+    """
+    if not isinstance(model, nn.Module):
+        raise TypeError(f"model={type(model).__name__} must be a torch.nn.Module")
+    named = list(model.named_parameters())
+    with_grad = [(n, p.grad) for n, p in named if p.grad is not None]
+    norms = _foreach_norm([g.detach() for _, g in with_grad]) if with_grad else []
+    values = torch.stack(norms).tolist() if norms else []
+    found = dict(zip((n for n, _ in with_grad), values))
+    return {n: found.get(n, _NAN) for n, _ in named}
+
+
+def gradient_flow(model: nn.Module, data, loss_fn=None) -> torch.Tensor:
+    """Weight-gradient norm of every tracked layer after one forward/backward pass.
+
+    The model's existing gradients are left untouched (they are saved and restored).
+
+    Args:
+        model: the network (tracked layers: see :func:`tracked_layers`).
+        data: a :class:`~gradkit.data.Dataset`; the whole set is one batch.
+        loss_fn: ``loss_fn(output, target)``; default cross-entropy for classification
+            data, mean squared error for regression data.
+
+    Returns:
+        1-D tensor of ``||dL/dW_l||``, first layer first.
+    """
+    if not isinstance(model, nn.Module):
+        raise TypeError(f"model={type(model).__name__} must be a torch.nn.Module")
+    if not all(hasattr(data, a) for a in ("X", "y", "task")):
+        raise TypeError(f"data={type(data).__name__} must be a gradkit.data.Dataset")
+    if loss_fn is None:
+        import torch.nn.functional as F
+        loss_fn = F.cross_entropy if data.task == "classification" else F.mse_loss
+    weights = [m.weight for _, m in tracked_layers(model)]
+    device = weights[0].device
+    saved = [W.grad for W in weights]
+    for W in weights:
+        W.grad = None
+    try:
+        loss_fn(model(data.X.to(device)), data.y.to(device)).backward(inputs=weights)
+        return torch.stack(_foreach_norm([W.grad for W in weights])).detach().cpu()
+    finally:
+        for W, g in zip(weights, saved):
+            W.grad = g
+
+
+class GradientMonitor:
+    """Record per-layer gradient and activation statistics during training.
+
+    Use it as a context manager around a training loop; hooks are removed on exit::
+
+        with GradientMonitor(model, every=1) as mon:
+            for x, y in batches:
+                loss = F.cross_entropy(model(x), y)
+                opt.zero_grad(); loss.backward(); opt.step()
+        mon.grad_norms()       # (recorded steps, layers)
+
+    Args:
+        model: the model to watch. Tracked layers: see :func:`tracked_layers`.
+        every: record one backward pass in ``every`` (the 0th, ``every``-th, ...).
+
+    Attaching is idempotent: entering twice, or a second monitor on the same model
+    (a re-run notebook cell), never stacks hooks: the newer monitor replaces the older.
+    """
+
+    def __init__(self, model: nn.Module, every: int = 1):
+        if not isinstance(model, nn.Module):
+            raise TypeError(f"model={type(model).__name__} must be a torch.nn.Module")
+        self.every = _validate.integer("every", every, minimum=1)
+        layers = tracked_layers(model)
+        weights = [getattr(m, "weight", None) for _, m in layers]
+        missing = [n for (n, _), w in zip(layers, weights) if not isinstance(w, torch.Tensor)]
+        if not layers or missing:
+            raise ValueError(
+                f"model={type(model).__name__} has no layers with a weight to monitor"
+                + (f" (no weight: {', '.join(missing)})" if missing else ""))
+        self._model = weakref.ref(model)
+        self.layer_names: list[str] = [n for n, _ in layers]
+        self._modules = [m for _, m in layers]
+        self._weights: list[torch.Tensor] = weights
+        self._handles: list = []
+        self._backward_seen = 0     # backward passes since attach
+        self._in_backward = False   # a step-end callback is queued
+        self._pending_act: list[tuple[torch.Tensor, int] | None] = [None] * len(layers)
+        self._previous: list[torch.Tensor] | None = None  # weights at the last recorded step
+        self.steps: list[int] = []
+        self._rows: list[list[float]] = []
+
+    # ----------------------------------------------------------------- attach / remove
+    @property
+    def attached(self) -> bool:
+        """True while the hooks are registered."""
+        return bool(self._handles)
+
+    def attach(self) -> "GradientMonitor":
+        """Register the hooks (no-op if already attached). Returns ``self``."""
+        if self.attached:
+            return self
+        model = self._model()
+        if model is None:
+            raise RuntimeError("the monitored model no longer exists")
+        older = getattr(model, "_gradkit_monitor", None)
+        older = older() if older is not None else None
+        if older is not None and older is not self:
+            older.remove()
+        model._gradkit_monitor = weakref.ref(self)
+        for l, (module, W) in enumerate(zip(self._modules, self._weights)):
+            self._handles.append(module.register_forward_hook(self._forward_hook(l)))
+            if W.requires_grad:
+                self._handles.append(W.register_post_accumulate_grad_hook(self._grad_hook))
+        return self
+
+    def remove(self) -> None:
+        """Remove every hook this monitor registered. Safe to call more than once."""
+        for h in self._handles:
+            h.remove()
+        self._handles = []
+        model = self._model()
+        if model is not None:
+            ref = getattr(model, "_gradkit_monitor", None)
+            if ref is not None and ref() is self:
+                del model._gradkit_monitor
+
+    def __enter__(self) -> "GradientMonitor":
+        return self.attach()
+
+    def __exit__(self, *exc) -> None:
+        self.remove()
+
+    # ----------------------------------------------------------------------- hooks
+    def _recording(self) -> bool:
+        return self._backward_seen % self.every == 0
+
+    def _forward_hook(self, l: int):
+        def hook(module, inputs, output):
+            if not torch.is_grad_enabled() or not self._recording():
+                return
+            if not isinstance(output, torch.Tensor) or output.numel() == 0:
+                return
+            z = output.detach().reshape(-1)
+            if z.dtype in (torch.float16, torch.bfloat16):
+                z = z.float()
+            # a sum and a dot product: far cheaper on a CPU than torch.std_mean
+            self._pending_act[l] = (torch.stack((z.sum(), torch.dot(z, z))), z.numel())
+        return hook
+
+    def _grad_hook(self, param: torch.Tensor) -> None:
+        if self._in_backward:
+            return
+        self._in_backward = True
+        torch.autograd.Variable._execution_engine.queue_callback(self._end_of_backward)
+
+    def _end_of_backward(self) -> None:
+        self._in_backward = False
+        if self._recording():
+            self._record(self._backward_seen)
+        self._backward_seen += 1
+
+    def _record(self, step: int) -> None:
+        L = len(self._weights)
+        device = self._weights[0].device
+        nan = torch.full((), _NAN, device=device)
+        grads = [W.grad for W in self._weights]
+        present = [g for g in grads if g is not None]
+        norms = iter(_foreach_norm([g.detach() for g in present]) if present else [])
+        grad_norm = [next(norms) if g is not None else nan for g in grads]
+
+        means, stds = [], []
+        for acc in self._pending_act:
+            if acc is None:
+                means.append(nan)
+                stds.append(nan)
+                continue
+            sums, n = acc
+            mean = sums[0] / n
+            var = (sums[1] / n - mean * mean).clamp_min(0.0)
+            means.append(mean)
+            stds.append(var.sqrt())
+        self._pending_act = [None] * L
+
+        current = [W.detach() for W in self._weights]
+        if self._previous is None:
+            self._previous = [torch.empty_like(W) for W in current]
+            ratios = [nan] * L
+        else:
+            deltas = torch._foreach_sub(current, self._previous)
+            ratios = [d / w for d, w in zip(_foreach_norm(deltas), _foreach_norm(current))]
+        torch._foreach_copy_(self._previous, current)
+
+        row = torch.stack([t.to(device=device, dtype=torch.float32) for t in
+                           (*grad_norm, *means, *stds, *ratios)])
+        self._rows.append(row.tolist())  # the one host sync of a recorded step
+        self.steps.append(step)
+
+    # ---------------------------------------------------------------------- results
+    def _column_block(self, k: int) -> torch.Tensor:
+        L = len(self._weights)
+        if not self._rows:
+            return torch.empty(0, L)
+        return torch.tensor(self._rows)[:, k * L:(k + 1) * L]
+
+    def grad_norms(self) -> torch.Tensor:
+        """Weight-gradient norms, shape (recorded steps, layers)."""
+        return self._column_block(0)
+
+    def activation_means(self) -> torch.Tensor:
+        """Mean of each layer's output, shape (recorded steps, layers)."""
+        return self._column_block(1)
+
+    def activation_stds(self) -> torch.Tensor:
+        """Standard deviation of each layer's output, shape (recorded steps, layers)."""
+        return self._column_block(2)
+
+    def update_ratios(self) -> torch.Tensor:
+        """||W(now) - W(previous recorded step)|| / ||W(now)||, shape (recorded steps,
+        layers); the first row is NaN."""
+        return self._column_block(3)
+
+    def reset(self) -> None:
+        """Forget everything recorded (hooks stay as they are)."""
+        self.steps, self._rows, self._previous = [], [], None
+        self._pending_act = [None] * len(self._weights)
+
+    def __repr__(self) -> str:
+        return (f"GradientMonitor(layers={len(self.layer_names)}, every={self.every}, "
+                f"recorded_steps={len(self.steps)}, attached={self.attached})")
