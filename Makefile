@@ -35,7 +35,7 @@ lab: install
 		--LabApp.default_url=/lab/tree/lessons
 
 test: install
-	MPLBACKEND=Agg GRADKIT_HEADLESS=1 $(BIN)/python -m pytest -n 2 --dist loadfile $(PYTEST_ARGS)
+	MPLBACKEND=Agg GRADKIT_HEADLESS=1 $(BIN)/python -m pytest -n 2 --dist loadgroup $(PYTEST_ARGS)
 
 grade-demo: install
 	MPLBACKEND=Agg $(BIN)/python -m gradkit.grading demo

@@ -2,7 +2,6 @@
 c = get_config()  # noqa: F821  (provided by nbgrader when it loads this file)
 
 c.CourseDirectory.course_id = "gradient-stability"
-c.CourseDirectory.root = "."
 c.CourseDirectory.source_directory = "solutions"
 c.CourseDirectory.release_directory = "exercises"
 # The sqlite gradebook (gradebook.db) lives in the course root, the default.

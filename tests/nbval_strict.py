@@ -1,9 +1,18 @@
-"""pytest plugin: a lesson cell that writes to stderr (a warning, say) fails under nbval.
+"""pytest plugin for executing lessons with nbval.
 
-nbval's lax mode checks that cells run without errors; lessons must also run without
-warnings, which reach the notebook as ``stderr`` stream output.
+- A lesson cell that writes to stderr (a warning, say) fails: nbval's lax mode checks
+  that cells run without errors; lessons must also run without warnings.
+- All cells of one notebook share a kernel, so they are put in one ``xdist_group``
+  (``make test`` runs ``--dist loadgroup``): a notebook never gets split across workers.
 """
 import pytest
+
+
+@pytest.hookimpl(tryfirst=True)
+def pytest_collection_modifyitems(items):
+    for item in items:
+        if type(item).__name__ == "IPyNbCell":
+            item.add_marker(pytest.mark.xdist_group(item.path.name))
 
 
 @pytest.hookimpl(wrapper=True)

@@ -1,0 +1,1 @@
+"""Known-wrong submissions, one module per assignment (``MUTANTS`` dict in each)."""

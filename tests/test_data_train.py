@@ -1,0 +1,100 @@
+"""Synthetic data sets and the training loop."""
+import math
+
+import pytest
+import torch
+
+import gradkit as gk
+
+
+def test_spirals_shape_balance_and_seed():
+    d = gk.spirals(300, classes=3, seed=4)
+    assert d.X.shape == (300, 2) and d.task == "classification"
+    assert torch.bincount(d.y).tolist() == [100, 100, 100]
+    torch.testing.assert_close(d.X, gk.spirals(300, classes=3, seed=4).X)
+    assert not torch.equal(d.X, gk.spirals(300, classes=3, seed=5).X)
+
+
+def test_teacher_regression():
+    d = gk.teacher_regression(100, in_features=4, out_features=2, seed=1)
+    assert d.X.shape == (100, 4) and d.y.shape == (100, 2) and d.task == "regression"
+    torch.testing.assert_close(d.y, gk.teacher_regression(100, 4, 2, seed=1).y)
+
+
+@pytest.mark.parametrize("call, words", [
+    (lambda: gk.spirals(n=1), "n=1"),
+    (lambda: gk.spirals(classes=1), "classes=1"),
+    (lambda: gk.spirals(noise=-0.1), "noise=-0.1"),
+    (lambda: gk.teacher_regression(in_features=0), "in_features=0"),
+])
+def test_data_bad_arguments(call, words):
+    with pytest.raises((TypeError, ValueError), match=words):
+        call()
+
+
+def test_train_reduces_loss_and_is_reproducible():
+    def run():
+        torch.manual_seed(0)
+        m = gk.MLP(3, 32, activation="tanh")
+        return gk.train(m, gk.spirals(256), steps=150, lr=0.1, optimizer="sgd")
+    h1, h2 = run(), run()
+    assert h1.loss == h2.loss
+    assert len(h1.loss) == 150 and len(h1.grad_norm) == 150 and h1.steps[-1] == 149
+    assert h1.final_loss < h1.loss[0]
+    assert not h1.diverged
+
+
+def test_train_grad_norm_is_the_global_norm_before_clipping():
+    torch.manual_seed(1)
+    m = gk.MLP(2, 8)
+    data = gk.spirals(64)
+    h = gk.train(m, data, steps=1, lr=1e-9, batch_size=None, clip_norm=1e-3)
+    torch.manual_seed(1)
+    m2 = gk.MLP(2, 8)
+    torch.nn.functional.cross_entropy(m2(data.X), data.y).backward()
+    expected = torch.linalg.vector_norm(torch.stack([p.grad.norm() for p in m2.parameters()]))
+    assert h.grad_norm[0] == pytest.approx(expected.item(), rel=1e-5)
+
+
+def test_divergence_is_reported():
+    torch.manual_seed(0)
+    m = gk.MLP(3, 16, out_features=1, activation="relu", init=2.0)
+    h = gk.train(m, gk.teacher_regression(64, in_features=2), steps=50, lr=10.0)
+    assert h.diverged and any(not math.isfinite(v) for v in h.loss)
+
+
+def test_history_helpers():
+    h = gk.History(loss=[4.0, 2.0, 1.0, 0.5] * 5, grad_norm=[1.0] * 20)
+    assert h.steps_to(1.0) == 2 and h.steps_to(0.1) is None
+    assert h.final_loss == pytest.approx((1.0 + 0.5) / 2)
+
+
+def test_optimizer_choices():
+    data = gk.spirals(64)
+    for opt in ["sgd", "momentum", "adam", torch.optim.RMSprop]:
+        torch.manual_seed(0)
+        gk.train(gk.MLP(2, 8), data, steps=3, lr=0.01, optimizer=opt)
+    m = gk.MLP(2, 8)
+    gk.train(m, data, steps=3, optimizer=torch.optim.SGD(m.parameters(), lr=0.1))
+
+
+@pytest.mark.parametrize("kwargs, words", [
+    (dict(steps=0), "steps=0"),
+    (dict(lr=-1.0), "lr=-1.0"),
+    (dict(batch_size=0), "batch_size=0"),
+    (dict(optimizer="adamw"), "optimizer='adamw' is not one of sgd, momentum, adam"),
+    (dict(clip_norm=0.0), "clip_norm=0.0"),
+])
+def test_train_bad_arguments(kwargs, words):
+    m = gk.MLP(2, 4)
+    before = [p.detach().clone() for p in m.parameters()]
+    with pytest.raises((TypeError, ValueError), match=words):
+        gk.train(m, gk.spirals(32), **kwargs)
+    assert all(torch.equal(a, b) for a, b in zip(before, m.parameters()))  # no work done
+
+
+def test_train_wrong_types():
+    with pytest.raises(TypeError, match="data=tuple"):
+        gk.train(gk.MLP(2, 4), (1, 2))
+    with pytest.raises(TypeError, match="model=str"):
+        gk.train("mlp", gk.spirals(32))
