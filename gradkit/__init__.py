@@ -3,7 +3,7 @@
 Computation lives in small modules (models, monitor, data, train, stats); ``plots`` and
 ``widgets`` only draw what those return; ``checks`` holds the student-facing test helpers.
 """
-from . import checks, plots, widgets
+from . import checks, plots, quiz, widgets
 from .data import Dataset, spirals, teacher_regression
 from .models import MLP, MLPConfig
 from .monitor import GradientMonitor, gradient_flow, layer_grad_norms, tracked_layers
@@ -18,5 +18,5 @@ __all__ = [
     "Dataset", "spirals", "teacher_regression",
     "History", "train",
     "GeometricFit", "geometric_fit", "spread",
-    "checks", "plots", "widgets",
+    "checks", "plots", "quiz", "widgets",
 ]

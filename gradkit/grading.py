@@ -25,10 +25,10 @@ from pathlib import Path
 
 import nbformat
 
-__all__ = ["ASSIGNMENT_PREFIX", "assignments", "reference_answers", "solution_cell_ids",
+__all__ = ["assignments", "reference_answers", "solution_cell_ids",
            "make_submission", "GradeReport", "run_pipeline", "generate_release", "samples"]
 
-ASSIGNMENT_PREFIX = "ps"
+_ASSIGNMENT_PREFIX = "ps"
 _BEGIN, _END = "### BEGIN SOLUTION", "### END SOLUTION"
 
 
@@ -44,7 +44,7 @@ def assignments(root=None) -> list[str]:
     """Names of the assignments in ``solutions/`` (folders ``psNN_topic``), sorted."""
     src = _course_root(root) / "solutions"
     return sorted(p.name for p in src.iterdir()
-                  if p.is_dir() and p.name.startswith(ASSIGNMENT_PREFIX)
+                  if p.is_dir() and p.name.startswith(_ASSIGNMENT_PREFIX)
                   and (p / f"{p.name}.ipynb").is_file())
 
 

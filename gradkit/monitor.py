@@ -10,8 +10,11 @@ tracked layer,
 - the update-to-data ratio ``||W_l(now) - W_l(previous recorded step)|| / ||W_l(now)||``
   (NaN on the first recorded step), the relative change the optimizer made.
 
-The statistics stay tensors until one ``.tolist()`` per recorded step; unrecorded steps
-cost one Python call per backward pass and nothing else.
+The statistics stay tensors until one ``.tolist()`` per recorded step. An unrecorded
+step costs two Python calls (one in the model's forward, one in its backward) and
+nothing else; per-layer hooks are present only during recorded steps. A step is counted
+when the backward pass reaches the model's output, so call the model itself
+(``model(x)``), not its submodules one by one.
 """
 from __future__ import annotations
 
@@ -138,10 +141,11 @@ class GradientMonitor:
         self.layer_names: list[str] = [n for n, _ in layers]
         self._modules = [m for _, m in layers]
         self._weights: list[torch.Tensor] = weights
-        self._handles: list = []
+        self._handles: list = []        # the model's forward hook
+        self._layer_handles: list = []  # per-layer forward hooks, on recorded steps only
         self._backward_seen = 0     # backward passes since attach
         self._in_backward = False   # a step-end callback is queued
-        self._pending_act: list[tuple[torch.Tensor, int] | None] = [None] * len(layers)
+        self._pending_act: list[torch.Tensor | None] = [None] * len(layers)
         self._previous: list[torch.Tensor] | None = None  # weights at the last recorded step
         self.steps: list[int] = []
         self._rows: list[list[float]] = []
@@ -164,17 +168,18 @@ class GradientMonitor:
         if older is not None and older is not self:
             older.remove()
         model._gradkit_monitor = weakref.ref(self)
-        for l, (module, W) in enumerate(zip(self._modules, self._weights)):
-            self._handles.append(module.register_forward_hook(self._forward_hook(l)))
-            if W.requires_grad:
-                self._handles.append(W.register_post_accumulate_grad_hook(self._grad_hook))
+        # One Python call per forward and one per backward, whatever the depth: the model's
+        # forward hook tags its output; the tag fires when backward reaches it and queues
+        # the end-of-step callback, which runs once every gradient has been accumulated.
+        self._handles.append(model.register_forward_hook(self._model_forward_hook))
+        self._sync_layer_hooks()
         return self
 
     def remove(self) -> None:
         """Remove every hook this monitor registered. Safe to call more than once."""
-        for h in self._handles:
+        for h in self._handles + self._layer_handles:
             h.remove()
-        self._handles = []
+        self._handles, self._layer_handles = [], []
         model = self._model()
         if model is not None:
             ref = getattr(model, "_gradkit_monitor", None)
@@ -191,64 +196,85 @@ class GradientMonitor:
     def _recording(self) -> bool:
         return self._backward_seen % self.every == 0
 
-    def _forward_hook(self, l: int):
+    def _sync_layer_hooks(self) -> None:
+        """Per-layer forward hooks exist only while the coming step is a recorded one."""
+        want = self._recording()
+        if want and not self._layer_handles:
+            self._layer_handles = [m.register_forward_hook(self._layer_forward_hook(l))
+                                   for l, m in enumerate(self._modules)]
+        elif not want and self._layer_handles:
+            for h in self._layer_handles:
+                h.remove()
+            self._layer_handles = []
+
+    def _layer_forward_hook(self, l: int):
         def hook(module, inputs, output):
-            if not torch.is_grad_enabled() or not self._recording():
-                return
-            if not isinstance(output, torch.Tensor) or output.numel() == 0:
-                return
-            z = output.detach().reshape(-1)
-            if z.dtype in (torch.float16, torch.bfloat16):
-                z = z.float()
-            # a sum and a dot product: far cheaper on a CPU than torch.std_mean
-            self._pending_act[l] = (torch.stack((z.sum(), torch.dot(z, z))), z.numel())
+            if torch.is_grad_enabled() and isinstance(output, torch.Tensor):
+                self._pending_act[l] = output.detach()  # statistics computed when recorded
         return hook
 
-    def _grad_hook(self, param: torch.Tensor) -> None:
-        if self._in_backward:
+    def _model_forward_hook(self, module, inputs, output):
+        if not torch.is_grad_enabled():
             return
-        self._in_backward = True
-        torch.autograd.Variable._execution_engine.queue_callback(self._end_of_backward)
+        out = output
+        if not isinstance(out, torch.Tensor):
+            out = next((t for t in (out if isinstance(out, (tuple, list)) else ())
+                        if isinstance(t, torch.Tensor) and t.requires_grad), None)
+        if out is not None and out.requires_grad:
+            out.register_hook(self._output_grad_hook)
+
+    def _output_grad_hook(self, grad):
+        if not self._in_backward:
+            self._in_backward = True
+            torch.autograd.Variable._execution_engine.queue_callback(self._end_of_backward)
 
     def _end_of_backward(self) -> None:
         self._in_backward = False
         if self._recording():
             self._record(self._backward_seen)
         self._backward_seen += 1
+        if self._handles:
+            self._sync_layer_hooks()
 
     def _record(self, step: int) -> None:
         L = len(self._weights)
         device = self._weights[0].device
-        nan = torch.full((), _NAN, device=device)
         grads = [W.grad for W in self._weights]
-        present = [g for g in grads if g is not None]
-        norms = iter(_foreach_norm([g.detach() for g in present]) if present else [])
-        grad_norm = [next(norms) if g is not None else nan for g in grads]
+        if all(g is not None for g in grads):
+            grad_norm = torch.stack(_foreach_norm([g.detach() for g in grads]))
+        else:
+            nan = torch.full((), _NAN, device=device)
+            present = iter(_foreach_norm([g.detach() for g in grads if g is not None]))
+            grad_norm = torch.stack([next(present) if g is not None else nan for g in grads])
 
-        means, stds = [], []
-        for acc in self._pending_act:
-            if acc is None:
-                means.append(nan)
-                stds.append(nan)
-                continue
-            sums, n = acc
-            mean = sums[0] / n
-            var = (sums[1] / n - mean * mean).clamp_min(0.0)
-            means.append(mean)
-            stds.append(var.sqrt())
+        acts = self._pending_act
         self._pending_act = [None] * L
+        mean = torch.full((L,), _NAN, device=device)
+        std = torch.full((L,), _NAN, device=device)
+        seen = [l for l, z in enumerate(acts) if z is not None and z.numel() > 0]
+        if seen:
+            zs = [acts[l].reshape(-1).float() for l in seen]
+            # sums and norms, not torch.std_mean: far cheaper on a CPU
+            sums = torch.stack([z.sum() for z in zs]).to(device)
+            sq = torch.stack(_foreach_norm(zs)).to(device) ** 2
+            n = torch.tensor([z.numel() for z in zs], dtype=sums.dtype, device=device)
+            m = sums / n
+            idx = torch.tensor(seen, device=device)
+            mean[idx] = m
+            std[idx] = (sq / n - m * m).clamp_min(0.0).sqrt()
 
         current = [W.detach() for W in self._weights]
         if self._previous is None:
-            self._previous = [torch.empty_like(W) for W in current]
-            ratios = [nan] * L
+            self._previous = [torch.empty_like(W) for W in current]  # allocated once
+            ratio = torch.full((L,), _NAN, device=device)
         else:
-            deltas = torch._foreach_sub(current, self._previous)
-            ratios = [d / w for d, w in zip(_foreach_norm(deltas), _foreach_norm(current))]
+            # in place in the buffer allocated once: a fresh tensor per step costs ~15x more
+            torch._foreach_sub_(self._previous, current)          # now W_prev - W
+            norms = torch.stack(_foreach_norm(self._previous + current))
+            ratio = norms[:L] / norms[L:]
         torch._foreach_copy_(self._previous, current)
 
-        row = torch.stack([t.to(device=device, dtype=torch.float32) for t in
-                           (*grad_norm, *means, *stds, *ratios)])
+        row = torch.cat([t.to(torch.float32) for t in (grad_norm, mean, std, ratio)])
         self._rows.append(row.tolist())  # the one host sync of a recorded step
         self.steps.append(step)
 
@@ -279,7 +305,10 @@ class GradientMonitor:
     def reset(self) -> None:
         """Forget everything recorded (hooks stay as they are)."""
         self.steps, self._rows, self._previous = [], [], None
+        self._backward_seen = 0
         self._pending_act = [None] * len(self._weights)
+        if self._handles:
+            self._sync_layer_hooks()
 
     def __repr__(self) -> str:
         return (f"GradientMonitor(layers={len(self.layer_names)}, every={self.every}, "

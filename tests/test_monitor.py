@@ -121,7 +121,7 @@ def test_hooks_removed_on_exit_and_never_stacked():
         once = _hook_counts(model)
         mon.attach()                    # entering twice
         assert _hook_counts(model) == once
-    assert once == (4, 4)
+    assert once == (1 + len(model.layers), 0)   # the model's hook + one per layer
     assert _hook_counts(model) == (0, 0)
     mon.remove()                        # idempotent
     first = gk.GradientMonitor(model).attach()
@@ -140,6 +140,22 @@ def test_models_without_layers_list_track_weighted_modules():
     assert mon.layer_names == ["0", "2"]
     torch.testing.assert_close(mon.grad_norms()[0],
                                torch.stack([model[0].weight.grad.norm(), model[2].weight.grad.norm()]))
+
+
+def test_layer_hooks_only_on_recorded_steps_and_reset():
+    model = _model(11)
+    x, y = _batch(11)
+    with gk.GradientMonitor(model, every=3) as mon:
+        counts = []
+        for _ in range(4):
+            counts.append(_hook_counts(model)[0])
+            model.zero_grad()
+            F.cross_entropy(model(x), y).backward()
+        assert counts == [5, 1, 1, 5]
+        mon.reset()
+        assert mon.steps == [] and _hook_counts(model)[0] == 5
+        F.cross_entropy(model(x), y).backward()
+        assert mon.steps == [0] and torch.isfinite(mon.activation_stds()).all()
 
 
 def test_results_before_any_step_are_empty():
