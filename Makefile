@@ -35,17 +35,17 @@ lab: install
 		--LabApp.default_url=/lab/tree/lessons
 
 test: install
-	MPLBACKEND=Agg GRADKIT_HEADLESS=1 $(BIN)/python -m pytest -n 2 --dist loadgroup $(PYTEST_ARGS)
+	OMP_NUM_THREADS=1 GRADKIT_HEADLESS=1 $(BIN)/python -m pytest -n 2 --dist loadgroup $(PYTEST_ARGS)
 
 grade-demo: install
-	MPLBACKEND=Agg $(BIN)/python -m gradkit.grading demo
+	$(BIN)/python -m gradkit.grading demo
 
 site: install
-	MPLBACKEND=Agg GRADKIT_HEADLESS=1 $(BIN)/jupyter nbconvert --to html --execute \
+	GRADKIT_HEADLESS=1 $(BIN)/jupyter nbconvert --to html --execute \
 		--output-dir build/site lessons/*.ipynb
 
 bench: install
-	MPLBACKEND=Agg GRADKIT_HEADLESS=1 $(BIN)/python benchmarks/lesson_runtime.py
+	GRADKIT_HEADLESS=1 $(BIN)/python benchmarks/lesson_runtime.py
 
 lock:
 	rm -rf build/lockenv && $(PYTHON) -m venv build/lockenv

@@ -13,9 +13,10 @@ c.Execute.interrupt_on_timeout = True
 # Restore any grade or test cell a student deleted, instead of failing the notebook.
 c.OverwriteCells.add_missing_cells = True
 
-# A test cell that writes to stderr is scored as failed: ignore known harmless warnings.
+# A test cell that writes to stderr is scored as failed. A warning (even one raised inside
+# the student's own function) is not a failure: drop stderr output that is a warning.
 c.IgnorePattern.enabled = True
-c.IgnorePattern.pattern = r"DeprecationWarning|Matplotlib is building the font cache"
+c.IgnorePattern.pattern = r"\w*Warning: |Matplotlib is building the font cache"
 
 # Released notebooks keep the cell metadata nbgrader needs; student files stay readable.
 c.ClearSolutions.code_stub = {"python": "# YOUR CODE HERE\nraise NotImplementedError()"}

@@ -36,7 +36,6 @@ def main() -> int:
     args = parser.parse_args()
     if args.repeats < 1:
         parser.error(f"--repeats={args.repeats} must be >= 1")
-    os.environ.setdefault("MPLBACKEND", "Agg")
     os.environ.setdefault("GRADKIT_HEADLESS", "1")
     lessons = args.lessons or sorted((ROOT / "lessons").glob("[0-9][0-9]_*.ipynb"))
     print(f"{os.cpu_count()} CPUs, {args.repeats} runs each, fresh kernel per run")

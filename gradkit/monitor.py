@@ -236,16 +236,19 @@ class GradientMonitor:
         if self._handles:
             self._sync_layer_hooks()
 
+    def _grad_norms_now(self) -> torch.Tensor:
+        """||dL/dW_l|| of every tracked layer as one tensor (NaN where .grad is None)."""
+        grads = [W.grad for W in self._weights]
+        if all(g is not None for g in grads):
+            return torch.stack(_foreach_norm([g.detach() for g in grads]))
+        nan = torch.full((), _NAN, device=self._weights[0].device)
+        present = iter(_foreach_norm([g.detach() for g in grads if g is not None]))
+        return torch.stack([next(present) if g is not None else nan for g in grads])
+
     def _record(self, step: int) -> None:
         L = len(self._weights)
         device = self._weights[0].device
-        grads = [W.grad for W in self._weights]
-        if all(g is not None for g in grads):
-            grad_norm = torch.stack(_foreach_norm([g.detach() for g in grads]))
-        else:
-            nan = torch.full((), _NAN, device=device)
-            present = iter(_foreach_norm([g.detach() for g in grads if g is not None]))
-            grad_norm = torch.stack([next(present) if g is not None else nan for g in grads])
+        grad_norm = self._grad_norms_now()
 
         acts = self._pending_act
         self._pending_act = [None] * L

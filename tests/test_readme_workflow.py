@@ -34,7 +34,8 @@ def test_readme_grading_workflow(tmp_path):
     proc = subprocess.run(["bash", "-euo", "pipefail", "-c", script], cwd=tmp_path,
                           capture_output=True, text=True, timeout=900)
     assert proc.returncode == 0, f"the README workflow failed:\n{proc.stdout}\n{proc.stderr[-5000:]}"
-    rows = {r["student_id"]: r for r in csv.DictReader(open(tmp_path / "grades.csv"))}
+    with open(tmp_path / "grades.csv", newline="") as f:
+        rows = {r["student_id"]: r for r in csv.DictReader(f)}
     assert set(rows) == {"sample_reference", "sample_blank", "sample_partial"}
     full = float(rows["sample_reference"]["max_score"])
     assert full > 0 and float(rows["sample_reference"]["score"]) == full
