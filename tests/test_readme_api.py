@@ -4,7 +4,7 @@ import importlib
 import gradkit
 from tests.course import ROOT
 
-MODULES = ["checks", "plots", "widgets", "grading"]
+MODULES = ["checks", "plots", "widgets", "grading", "init"]
 
 
 def test_every_public_name_is_in_the_readme():
