@@ -5,13 +5,14 @@ initialisation, layer normalisation and residual connections are all knobs.
 """
 from __future__ import annotations
 
-import math
 from dataclasses import dataclass
 
 import torch
 from torch import nn
 
 from . import _validate
+from . import init as _init
+from .layernorm import LayerNorm
 
 __all__ = ["MLP", "MLPConfig", "ACTIVATIONS", "INITS"]
 
@@ -91,7 +92,7 @@ class MLP(nn.Module):
         self.layers = nn.ModuleList(nn.Linear(a, b) for a, b in zip(sizes[:-1], sizes[1:]))
         hidden = depth - 1
         self.norms = nn.ModuleList(
-            nn.LayerNorm(width) if norm == "layer" else nn.Identity() for _ in range(hidden))
+            LayerNorm(width) if norm == "layer" else nn.Identity() for _ in range(hidden))
         self.act = _ACTIVATION_MODULES[activation]()
         self.reset_parameters()
 
@@ -99,20 +100,18 @@ class MLP(nn.Module):
         """(Re)initialise every linear layer according to ``config.init``."""
         init = self.config.init
         for layer in self.layers:
-            W, b = layer.weight, layer.bias
-            fan_out, fan_in = W.shape
             if init == "default":
                 layer.reset_parameters()
                 continue
             if init == "xavier":
-                std = math.sqrt(2.0 / (fan_in + fan_out))
+                _init.xavier_normal_(layer.weight)
             elif init == "kaiming":
-                std = math.sqrt(2.0 / fan_in)
+                _init.kaiming_normal_(layer.weight, nonlinearity="relu")
             else:
-                std = float(init)
+                with torch.no_grad():
+                    layer.weight.normal_(0.0, float(init))
             with torch.no_grad():
-                W.normal_(0.0, std)
-                b.zero_()
+                layer.bias.zero_()
 
     def forward(self, x: torch.Tensor) -> torch.Tensor:  # x: (batch, in_features)
         h = x
