@@ -256,7 +256,8 @@ class GradientMonitor:
         std = torch.full((L,), _NAN, device=device)
         seen = [l for l, z in enumerate(acts) if z is not None and z.numel() > 0]
         if seen:
-            zs = [acts[l].reshape(-1).float() for l in seen]
+            zs = [acts[l] if acts[l].dtype in (torch.float32, torch.float64)
+                  else acts[l].float() for l in seen]
             # sums and norms, not torch.std_mean: far cheaper on a CPU
             sums = torch.stack([z.sum() for z in zs]).to(device)
             sq = torch.stack(_foreach_norm(zs)).to(device) ** 2
