@@ -38,3 +38,10 @@ def real(name: str, value, *, positive: bool = False, nonnegative: bool = False)
     if nonnegative and not value >= 0:
         raise ValueError(f"{name}={value!r} must be >= 0")
     return float(value)
+
+
+def flag(name: str, value) -> bool:
+    """Return ``value`` if it is True or False; raise TypeError otherwise."""
+    if not isinstance(value, bool):
+        raise TypeError(f"{name}={value!r} must be True or False")
+    return value

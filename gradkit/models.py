@@ -54,8 +54,7 @@ class MLPConfig:
                     "or a positive number (a fixed standard deviation)") from None
         if self.norm is not None:
             _validate.one_of("norm", self.norm, ("layer",))
-        if not isinstance(self.residual, bool):
-            raise TypeError(f"residual={self.residual!r} must be True or False")
+        _validate.flag("residual", self.residual)
 
 
 class MLP(nn.Module):
