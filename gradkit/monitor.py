@@ -252,16 +252,17 @@ class GradientMonitor:
 
         acts = self._pending_act
         self._pending_act = [None] * L
-        mean = torch.full((L,), _NAN, device=device)
-        std = torch.full((L,), _NAN, device=device)
+        f64 = dict(dtype=torch.float64, device=device)   # results keep float64 precision
+        mean = torch.full((L,), _NAN, **f64)
+        std = torch.full((L,), _NAN, **f64)
         seen = [l for l, z in enumerate(acts) if z is not None and z.numel() > 0]
         if seen:
             zs = [acts[l] if acts[l].dtype in (torch.float32, torch.float64)
                   else acts[l].float() for l in seen]
             # sums and norms, not torch.std_mean: far cheaper on a CPU
-            sums = torch.stack([z.sum() for z in zs]).to(device)
-            sq = torch.stack(_foreach_norm(zs)).to(device) ** 2
-            n = torch.tensor([z.numel() for z in zs], dtype=sums.dtype, device=device)
+            sums = torch.stack([z.sum() for z in zs]).to(**f64)
+            sq = torch.stack(_foreach_norm(zs)).to(**f64) ** 2
+            n = torch.tensor([z.numel() for z in zs], **f64)
             m = sums / n
             idx = torch.tensor(seen, device=device)
             mean[idx] = m
@@ -270,7 +271,7 @@ class GradientMonitor:
         current = [W.detach() for W in self._weights]
         if self._previous is None:
             self._previous = [torch.empty_like(W) for W in current]  # allocated once
-            ratio = torch.full((L,), _NAN, device=device)
+            ratio = torch.full((L,), _NAN, **f64)
         else:
             # in place in the buffer allocated once: a fresh tensor per step costs ~15x more
             torch._foreach_sub_(self._previous, current)          # now W_prev - W
@@ -278,7 +279,7 @@ class GradientMonitor:
             ratio = norms[:L] / norms[L:]
         torch._foreach_copy_(self._previous, current)
 
-        row = torch.cat([t.to(torch.float32) for t in (grad_norm, mean, std, ratio)])
+        row = torch.cat([t.to(**f64) for t in (grad_norm, mean, std, ratio)])
         self._rows.append(row.tolist())  # the one host sync of a recorded step
         self.steps.append(step)
 
@@ -286,11 +287,11 @@ class GradientMonitor:
     def _column_block(self, k: int) -> torch.Tensor:
         L = len(self._weights)
         if not self._rows:
-            return torch.empty(0, L)
-        return torch.tensor(self._rows)[:, k * L:(k + 1) * L]
+            return torch.empty(0, L, dtype=torch.float64)
+        return torch.tensor(self._rows, dtype=torch.float64)[:, k * L:(k + 1) * L]
 
     def grad_norms(self) -> torch.Tensor:
-        """Weight-gradient norms, shape (recorded steps, layers)."""
+        """Weight-gradient norms, shape (recorded steps, layers), float64."""
         return self._column_block(0)
 
     def activation_means(self) -> torch.Tensor:

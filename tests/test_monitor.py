@@ -47,12 +47,33 @@ def test_one_step_matches_hand_computation(seed):
         F.cross_entropy(model(x), y).backward()
     assert mon.steps == [0]
     assert mon.layer_names == ["layers.0", "layers.1", "layers.2", "layers.3"]
-    torch.testing.assert_close(mon.grad_norms()[0], torch.tensor(grad_norms), rtol=1e-5, atol=1e-7)
-    means = torch.tensor([z.mean().item() for z in zs])
-    stds = torch.tensor([z.std(unbiased=False).item() for z in zs])
+    f64 = torch.float64
+    torch.testing.assert_close(mon.grad_norms()[0], torch.tensor(grad_norms, dtype=f64),
+                               rtol=1e-5, atol=1e-7)
+    means = torch.tensor([z.mean().item() for z in zs], dtype=f64)
+    stds = torch.tensor([z.std(unbiased=False).item() for z in zs], dtype=f64)
     torch.testing.assert_close(mon.activation_means()[0], means, rtol=1e-4, atol=1e-6)
     torch.testing.assert_close(mon.activation_stds()[0], stds, rtol=1e-4, atol=1e-6)
     assert torch.isnan(mon.update_ratios()[0]).all()
+
+
+def test_float64_model_keeps_tiny_values():
+    # a deep float64 sigmoid net: gradients far below float32's range must survive
+    torch.manual_seed(0)
+    model = gk.MLP(40, 16, activation="sigmoid").double()
+    data = gk.spirals(64)
+    x, y = data.X.double(), data.y
+    opt = torch.optim.SGD(model.parameters(), lr=0.1)
+    with gk.GradientMonitor(model) as mon:
+        for _ in range(2):
+            opt.zero_grad()
+            F.cross_entropy(model(x), y).backward()
+            expected = [m.weight.grad.norm().item() for m in model.layers]
+            opt.step()
+    g = mon.grad_norms()
+    assert g.dtype == torch.float64 and expected[0] < 1e-30
+    torch.testing.assert_close(g[-1], torch.tensor(expected, dtype=torch.float64), rtol=1e-9, atol=0)
+    assert torch.isfinite(mon.activation_stds()).all() and torch.isfinite(mon.update_ratios()[1]).all()
 
 
 def test_update_ratio_compares_consecutive_recorded_steps():
@@ -72,7 +93,7 @@ def test_update_ratio_compares_consecutive_recorded_steps():
     for row, (now, before) in zip(r[1:], [(3, 0), (6, 3)]):
         expected = [((a - b).norm() / a.norm()).item()
                     for a, b in zip(snapshots[now], snapshots[before])]
-        torch.testing.assert_close(row, torch.tensor(expected), rtol=1e-5, atol=1e-8)
+        torch.testing.assert_close(row, torch.tensor(expected, dtype=torch.float64), rtol=1e-5, atol=1e-8)
 
 
 def test_every_records_only_those_steps_and_their_forward():
@@ -86,7 +107,7 @@ def test_every_records_only_those_steps_and_their_forward():
             if k == 2:
                 zs, _ = _by_hand(model, xb, y)
     assert mon.steps == [0, 2]
-    stds = torch.tensor([z.std(unbiased=False).item() for z in zs])
+    stds = torch.tensor([z.std(unbiased=False).item() for z in zs], dtype=torch.float64)
     torch.testing.assert_close(mon.activation_stds()[1], stds, rtol=1e-4, atol=1e-6)
 
 
@@ -99,7 +120,7 @@ def test_no_grad_forward_is_not_recorded():
         with torch.no_grad():
             model(100 * x)             # an evaluation pass must not overwrite the stats
         F.cross_entropy(out, y).backward()
-    stds = torch.tensor([z.std(unbiased=False).item() for z in zs])
+    stds = torch.tensor([z.std(unbiased=False).item() for z in zs], dtype=torch.float64)
     torch.testing.assert_close(mon.activation_stds()[0], stds, rtol=1e-4, atol=1e-6)
 
 
@@ -139,7 +160,7 @@ def test_models_without_layers_list_track_weighted_modules():
         F.cross_entropy(model(x), y).backward()
     assert mon.layer_names == ["0", "2"]
     torch.testing.assert_close(mon.grad_norms()[0],
-                               torch.stack([model[0].weight.grad.norm(), model[2].weight.grad.norm()]))
+                               torch.stack([model[0].weight.grad.norm(), model[2].weight.grad.norm()]).double())
 
 
 def test_layer_hooks_only_on_recorded_steps_and_reset():
