@@ -12,7 +12,20 @@ import pytest
 def pytest_collection_modifyitems(items):
     for item in items:
         if type(item).__name__ == "IPyNbCell":
-            item.add_marker(pytest.mark.xdist_group(item.path.name))
+            item.add_marker(pytest.mark.xdist_group(f"lesson_{item.path.stem}"))
+
+
+@pytest.hookimpl(trylast=True)
+def pytest_collection_finish(session):
+    # Guard: under --dist loadgroup, xdist must have tagged every cell's node id with its
+    # group; if it did not (a pytest/xdist mismatch), cells would run in different kernels.
+    if getattr(session.config.option, "loadgroup", False):
+        untagged = [i.nodeid for i in session.items
+                    if type(i).__name__ == "IPyNbCell" and "@" not in i.nodeid]
+        if untagged:
+            raise pytest.UsageError(
+                f"pytest-xdist did not group notebook cells ({untagged[0]} has no @group): "
+                "install the pytest version pinned in requirements-lock.txt")
 
 
 @pytest.hookimpl(wrapper=True)
