@@ -14,6 +14,7 @@ from .layernorm import LayerNorm, layer_norm, layer_norm_backward
 from .models import MLP, MLPConfig
 from .monitor import GradientMonitor, gradient_flow, layer_grad_norms, tracked_layers
 from .positional import sinusoidal_encoding
+from .probe import Probe, probe
 from .rnn import TinyRNN, rnn_gradient_norms, set_spectral_radius_, spectral_radius
 from .sequences import copy_first_task, position_task
 from .stats import GeometricFit, geometric_fit, spread
@@ -26,7 +27,7 @@ __all__ = [
     "MLP", "MLPConfig", "TinyRNN", "TinyTransformer",
     "set_spectral_radius_", "spectral_radius", "rnn_gradient_norms", "sinusoidal_encoding",
     "copy_first_task", "position_task", "descend",
-    "GradientMonitor", "gradient_flow", "layer_grad_norms", "tracked_layers",
+    "GradientMonitor", "gradient_flow", "probe", "Probe", "layer_grad_norms", "tracked_layers",
     "Dataset", "spirals", "teacher_regression",
     "History", "train",
     "GeometricFit", "geometric_fit", "spread",
