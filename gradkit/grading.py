@@ -96,10 +96,12 @@ def make_submission(release_nb, answers: dict[str, str]):
 
 @dataclass
 class GradeReport:
-    """Scores of every submission: ``scores[student][grade_id] = (score, max_score)``."""
+    """Scores of every submission: ``scores[student][grade_id] = (score, max_score)`` for
+    the autograded cells; ``manual`` names the cells an instructor grades by hand."""
 
     assignment: str
     scores: dict[str, dict[str, tuple[float, float]]] = field(default_factory=dict)
+    manual: list[str] = field(default_factory=list)
     seconds: float = 0.0
 
     def total(self, student: str) -> float:
@@ -206,7 +208,9 @@ def run_pipeline(assignment: str, submissions: dict[str, object], root=None,
                 report.scores[student] = {
                     g.name: (float(g.score), float(g.max_score))
                     for g in nb.grades
-                    if g.max_score}
+                    if g.max_score and g.cell.cell_type == "code"}
+                report.manual = sorted({g.name for g in nb.grades
+                                        if g.max_score and g.cell.cell_type != "code"})
         order = _grade_cell_order(work / "solutions" / assignment / f"{assignment}.ipynb")
         for student, row in report.scores.items():
             report.scores[student] = {k: row[k] for k in order if k in row}
