@@ -20,6 +20,21 @@ def mutants(assignment: str) -> dict:
     return importlib.import_module(f"tests.mutants.{assignment}").MUTANTS
 
 
+def mutant_answer(reference: dict[str, str], mutant: dict) -> str:
+    """The wrong answer a mutant submits: its ``source``, or the reference answer of its
+    cell with each ``(old, new)`` of ``replace`` applied (``old`` must occur exactly once)."""
+    if "source" in mutant:
+        return mutant["source"]
+    text = reference[mutant["cell"]]
+    for old, new in mutant["replace"]:
+        found = text.count(old)
+        if found != 1:
+            raise ValueError(f"mutant edit of {mutant['cell']!r} expects {old!r} once in the "
+                             f"reference answer, found it {found} times: update the mutant")
+        text = text.replace(old, new)
+    return text
+
+
 def read(path) -> nbformat.NotebookNode:
     return nbformat.read(path, as_version=4)
 

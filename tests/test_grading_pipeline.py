@@ -9,7 +9,7 @@ from __future__ import annotations
 import pytest
 
 from gradkit import grading
-from tests.course import ASSIGNMENTS, ROOT, mutants, release_nb, source_nb
+from tests.course import ASSIGNMENTS, ROOT, mutant_answer, mutants, release_nb, source_nb
 
 _reports: dict[str, grading.GradeReport] = {}
 
@@ -21,7 +21,8 @@ def _report(assignment: str) -> grading.GradeReport:
         subs = {"reference": grading.make_submission(rel, ref),
                 "blank": grading.make_submission(rel, {})}
         for name, m in mutants(assignment).items():
-            subs[f"mutant_{name}"] = grading.make_submission(rel, {**ref, m["cell"]: m["source"]})
+            subs[f"mutant_{name}"] = grading.make_submission(
+                rel, {**ref, m["cell"]: mutant_answer(ref, m)})
         _reports[assignment] = grading.run_pipeline(assignment, subs, ROOT)
         print(f"\n{assignment} ({_reports[assignment].seconds:.0f} s)\n"
               + _reports[assignment].table())
