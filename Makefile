@@ -8,14 +8,15 @@ PORT   ?= 8888
 ROOT_FLAG := $(shell [ "$$(id -u)" = 0 ] && echo --allow-root)
 PYTEST_ARGS ?=
 
-.PHONY: install lab test test-fast grade-demo site bench lock clean help
+.PHONY: install lab test test-fast grade-demo site browser bench lock clean help
 
 help:
 	@echo "make lab         set up .venv if needed, then open JupyterLab on lessons/"
 	@echo "make test        set up .venv if needed, then run the whole test suite"
 	@echo "make install     only set up .venv (from requirements-lock.txt)"
 	@echo "make grade-demo  run the nbgrader pipeline on sample submissions, print grades"
-	@echo "make site        render every lesson, executed, to HTML in build/site/"
+	@echo "make site        render every lesson, executed, to HTML in build/site/ (open index.html)"
+	@echo "make browser     install chromium for the browser test if missing (root + apt-get)"
 	@echo "make bench       run the benchmark scripts"
 
 install: $(STAMP)
@@ -35,14 +36,61 @@ lab: install
 		--LabApp.default_url=/lab/tree/lessons
 
 test: install
+	@if [ -n "$$CI" ] || [ "$$(id -u)" = 0 ]; then $(MAKE) --no-print-directory browser; fi
 	OMP_NUM_THREADS=1 GRADKIT_HEADLESS=1 $(BIN)/python -m pytest -n 2 --dist loadgroup $(PYTEST_ARGS)
 
 grade-demo: install
 	$(BIN)/python -m gradkit.grading demo
 
+# Every lesson executed headless (static figures, self-checks as HTML) into build/site/,
+# with an index.html linking them in order under each notebook's first heading.
 site: install
-	GRADKIT_HEADLESS=1 $(BIN)/jupyter nbconvert --to html --execute \
-		--output-dir build/site lessons/*.ipynb
+	rm -rf build/site
+	OMP_NUM_THREADS=1 GRADKIT_HEADLESS=1 $(BIN)/jupyter nbconvert --to html --execute \
+		--ExecutePreprocessor.timeout=600 --output-dir build/site lessons/[0-9][0-9]_*.ipynb
+	$(BIN)/python -c "$$SITE_INDEX_PY" build/site lessons/[0-9][0-9]_*.ipynb
+	@echo "Open build/site/index.html, or serve it: $(BIN)/python -m http.server -d build/site"
+
+define SITE_INDEX_PY
+import html, sys
+from pathlib import Path
+import nbformat
+out, lessons = Path(sys.argv[1]), [Path(p) for p in sys.argv[2:]]
+def title(path):
+    for cell in nbformat.read(path, as_version=4).cells:
+        if cell.cell_type == "markdown":
+            for line in cell.source.splitlines():
+                if line.startswith("#"):
+                    return line.lstrip("#").strip()
+    return path.stem
+items = "\n".join(f'<li><a href="{html.escape(p.stem)}.html">{html.escape(title(p))}</a></li>'
+                  for p in lessons)
+(out / "index.html").write_text(f"""<!DOCTYPE html>
+<html lang="en"><head><meta charset="utf-8"><title>Gradient stability: lessons</title>
+<style>body{{font-family:sans-serif;max-width:42em;margin:3em auto;line-height:1.5}}</style>
+</head><body><h1>Gradient stability in deep learning</h1>
+<p>The lessons, executed. The sliders are static here: run them in JupyterLab
+(<code>make lab</code>) to move them.</p>
+<ol>
+{items}
+</ol></body></html>
+""")
+print(f"wrote {out / 'index.html'} linking {len(lessons)} lessons")
+endef
+export SITE_INDEX_PY
+
+# Chromium for tests/test_browser.py (Debian's package; Playwright drives it and never
+# downloads a browser). Installed only when missing, as root, with apt-get; otherwise say
+# so: the browser test then skips, except in CI (CI set), where it fails.
+browser:
+	@if command -v chromium > /dev/null 2>&1; then :; \
+	elif [ "$$(id -u)" = 0 ] && command -v apt-get > /dev/null 2>&1; then \
+		echo "Installing chromium (apt-get) for the browser test ..."; \
+		apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq chromium > /dev/null; \
+	else \
+		echo "chromium is missing and cannot be installed here (needs root and apt-get):" \
+			"tests/test_browser.py will skip (and fail in CI)."; \
+	fi
 
 bench: install
 	GRADKIT_HEADLESS=1 $(BIN)/python benchmarks/lesson_runtime.py
