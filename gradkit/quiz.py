@@ -75,10 +75,14 @@ def _live_widget(question: str, choices: list[str], answer: str, explanation: st
     """The live rendering: radio buttons, a Check button and a feedback line."""
     import ipywidgets as widgets
 
-    prompt = widgets.HTMLMath(value=f"<b>Self-check.</b> {_inline_html(question)}")
+    # The choices are listed in the HTMLMath prompt, which typesets $...$; radio-button
+    # labels cannot, so the buttons carry only the letters.
+    listed = "".join(f"<li>{_inline_html(c)}</li>" for c in choices)
+    prompt = widgets.HTMLMath(
+        value=f'<b>Self-check.</b> {_inline_html(question)}<ol type="A">{listed}</ol>')
     radio = widgets.RadioButtons(
-        options=[(f"{letter}. {c}", letter) for letter, c in zip(_LETTERS, choices)],
-        value=None, layout=widgets.Layout(width="max-content"))
+        options=[(letter, letter) for letter in _LETTERS[:len(choices)]],
+        value=None, description="Answer:", layout=widgets.Layout(width="max-content"))
     button = widgets.Button(description="Check", tooltip="check your answer")
     feedback = widgets.HTMLMath(value="")
     why = _inline_html(explanation)

@@ -58,7 +58,8 @@ def test_live_widget_checks_answers(monkeypatch, shown):
     prompt, radio, button, feedback = box.children
     assert "largest value" in prompt.value
     assert radio.value is None                      # nothing preselected
-    assert [label for label, _ in radio.options][2] == "C. 1/4"
+    assert [label for label, _ in radio.options] == ["A", "B", "C", "D"][:len(CHOICES)]
+    assert '<ol type="A">' in prompt.value and "<li>1/4</li>" in prompt.value  # maths typeset here
     button.click()
     assert "Pick an answer first" in feedback.value
     radio.value = "A"
