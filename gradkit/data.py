@@ -5,6 +5,7 @@ import math
 from dataclasses import dataclass
 
 import torch
+import torch.nn.functional as F
 
 from . import _validate
 
@@ -22,6 +23,12 @@ class Dataset:
 
     def __len__(self) -> int:
         return self.X.shape[0]
+
+    @property
+    def loss_fn(self):
+        """The loss this task is trained with: cross-entropy for classification, mean
+        squared error for regression (a function ``loss_fn(output, target)``)."""
+        return F.cross_entropy if self.task == "classification" else F.mse_loss
 
     def to(self, device) -> "Dataset":
         """A copy on ``device``."""

@@ -76,35 +76,19 @@ def layer_grad_norms(model: nn.Module) -> dict[str, float]:
 def gradient_flow(model: nn.Module, data, loss_fn=None) -> torch.Tensor:
     """Weight-gradient norm of every tracked layer after one forward/backward pass.
 
-    The model's existing gradients are left untouched (they are saved and restored).
+    The model's ``.grad`` fields are left untouched. This is
+    ``gradkit.probe(model, data, loss_fn).grad_W_norm()``, on the CPU.
 
     Args:
         model: the network (tracked layers: see :func:`tracked_layers`).
         data: a :class:`~gradkit.data.Dataset`; the whole set is one batch.
-        loss_fn: ``loss_fn(output, target)``; default cross-entropy for classification
-            data, mean squared error for regression data.
+        loss_fn: ``loss_fn(output, target)``; default ``data.loss_fn``.
 
     Returns:
         1-D tensor of ``||dL/dW_l||``, first layer first.
     """
-    if not isinstance(model, nn.Module):
-        raise TypeError(f"model={type(model).__name__} must be a torch.nn.Module")
-    if not all(hasattr(data, a) for a in ("X", "y", "task")):
-        raise TypeError(f"data={type(data).__name__} must be a gradkit.data.Dataset")
-    if loss_fn is None:
-        import torch.nn.functional as F
-        loss_fn = F.cross_entropy if data.task == "classification" else F.mse_loss
-    weights = [m.weight for _, m in tracked_layers(model)]
-    device = weights[0].device
-    saved = [W.grad for W in weights]
-    for W in weights:
-        W.grad = None
-    try:
-        loss_fn(model(data.X.to(device)), data.y.to(device)).backward(inputs=weights)
-        return torch.stack(_foreach_norm([W.grad for W in weights])).detach().cpu()
-    finally:
-        for W, g in zip(weights, saved):
-            W.grad = g
+    from .probe import probe   # probe builds on tracked_layers, defined here
+    return probe(model, data, loss_fn).grad_W_norm().cpu()
 
 
 class GradientMonitor:

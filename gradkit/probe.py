@@ -10,7 +10,6 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 import torch
-import torch.nn.functional as F
 from torch import nn
 
 from .monitor import tracked_layers
@@ -79,7 +78,7 @@ def probe(model: nn.Module, data, loss_fn=None) -> Probe:
     if not layers:
         raise ValueError(f"model={type(model).__name__} has no layers to probe")
     if loss_fn is None:
-        loss_fn = F.cross_entropy if data.task == "classification" else F.mse_loss
+        loss_fn = data.loss_fn
     outputs: list[torch.Tensor | None] = [None] * len(layers)
 
     def keeper(l):

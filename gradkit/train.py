@@ -5,7 +5,6 @@ import math
 from dataclasses import dataclass, field
 
 import torch
-import torch.nn.functional as F
 from torch import nn
 
 from . import _validate
@@ -103,7 +102,7 @@ def train(model: nn.Module, data: Dataset, *, steps: int = 200, lr: float = 0.1,
     X, y = data.X.to(device), data.y.to(device)
     params = [p for p in model.parameters() if p.requires_grad]
     opt = _make_optimizer(optimizer, params, lr)
-    loss_fn = F.cross_entropy if data.task == "classification" else F.mse_loss
+    loss_fn = data.loss_fn
     g = torch.Generator().manual_seed(seed)
     n = X.shape[0]
     losses, norms = [], []

@@ -98,3 +98,9 @@ def test_train_wrong_types():
         gk.train(gk.MLP(2, 4), (1, 2))
     with pytest.raises(TypeError, match="model=str"):
         gk.train("mlp", gk.spirals(32))
+
+
+def test_dataset_names_its_loss():
+    import torch.nn.functional as F
+    assert gk.spirals(8).loss_fn is F.cross_entropy
+    assert gk.teacher_regression(8).loss_fn is F.mse_loss
