@@ -65,7 +65,7 @@ def _make_optimizer(optimizer, params, lr):
 
 def train(model: nn.Module, data: Dataset, *, steps: int = 200, lr: float = 0.1,
           optimizer="sgd", batch_size: int | None = 64, seed: int = 0,
-          clip_norm: float | None = None) -> History:
+          clip_norm: float | None = None, warmup_steps: int = 0) -> History:
     """Train ``model`` on ``data`` and return its :class:`History`.
 
     Args:
@@ -79,6 +79,9 @@ def train(model: nn.Module, data: Dataset, *, steps: int = 200, lr: float = 0.1,
         batch_size: mini-batch size, or None for full-batch gradient descent.
         seed: seeds the mini-batch sampling (the model's init is the caller's).
         clip_norm: if given, clip the global gradient norm to this value each step.
+        warmup_steps: linear learning-rate warm-up: update ``t`` (from 0) uses
+            ``lr * min(1, (t + 1) / warmup_steps)`` (Goyal et al. 2017; Vaswani et al.
+            2017 warm up the same way before decaying). 0 means a constant ``lr``.
 
     Returns:
         A :class:`History`. A run that blows up keeps going (cheaply) with NaNs, so
@@ -95,6 +98,7 @@ def train(model: nn.Module, data: Dataset, *, steps: int = 200, lr: float = 0.1,
     _validate.integer("seed", seed)
     if clip_norm is not None:
         _validate.real("clip_norm", clip_norm, positive=True)
+    _validate.integer("warmup_steps", warmup_steps, minimum=0)
     if not (isinstance(optimizer, torch.optim.Optimizer) or callable(optimizer)):
         _validate.one_of("optimizer", optimizer, OPTIMIZERS)
 
@@ -102,12 +106,17 @@ def train(model: nn.Module, data: Dataset, *, steps: int = 200, lr: float = 0.1,
     X, y = data.X.to(device), data.y.to(device)
     params = [p for p in model.parameters() if p.requires_grad]
     opt = _make_optimizer(optimizer, params, lr)
+    base_lrs = [group["lr"] for group in opt.param_groups]
     loss_fn = data.loss_fn
     g = torch.Generator().manual_seed(seed)
     n = X.shape[0]
     losses, norms = [], []
     model.train()
-    for _ in range(steps):
+    for t in range(steps):
+        if warmup_steps:
+            factor = min(1.0, (t + 1) / warmup_steps)
+            for group, base in zip(opt.param_groups, base_lrs):
+                group["lr"] = base * factor
         if batch_size is None or batch_size >= n:
             xb, yb = X, y
         else:
@@ -124,4 +133,6 @@ def train(model: nn.Module, data: Dataset, *, steps: int = 200, lr: float = 0.1,
         opt.step()
         losses.append(loss.detach())
         norms.append(total.detach())
+    for group, base in zip(opt.param_groups, base_lrs):
+        group["lr"] = base                              # a caller's optimizer is left as given
     return History(loss=torch.stack(losses).tolist(), grad_norm=torch.stack(norms).tolist())

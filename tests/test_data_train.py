@@ -84,6 +84,7 @@ def test_optimizer_choices():
     (dict(batch_size=0), "batch_size=0"),
     (dict(optimizer="adamw"), "optimizer='adamw' is not one of sgd, momentum, adam"),
     (dict(clip_norm=0.0), "clip_norm=0.0"),
+    (dict(warmup_steps=-1), "warmup_steps=-1"),
 ])
 def test_train_bad_arguments(kwargs, words):
     m = gk.MLP(2, 4)
@@ -104,3 +105,24 @@ def test_dataset_names_its_loss():
     import torch.nn.functional as F
     assert gk.spirals(8).loss_fn is F.cross_entropy
     assert gk.teacher_regression(8).loss_fn is F.mse_loss
+
+
+def test_warmup_ramps_the_lr_linearly_then_holds_it():
+    seen = []
+
+    class Spy(torch.optim.SGD):
+        def step(self, closure=None):
+            seen.append(self.param_groups[0]["lr"])
+            return super().step(closure)
+
+    m = gk.MLP(2, 4)
+    opt = Spy(m.parameters(), lr=0.2)
+    gk.train(m, gk.spirals(32), steps=6, lr=0.2, optimizer=opt, warmup_steps=4)
+    assert seen == pytest.approx([0.05, 0.1, 0.15, 0.2, 0.2, 0.2])
+    assert opt.param_groups[0]["lr"] == 0.2            # the caller's optimizer is restored
+    seen.clear()
+    gk.train(m, gk.spirals(32), steps=2, lr=0.2, optimizer=opt, warmup_steps=4)
+    assert seen == pytest.approx([0.05, 0.1]) and opt.param_groups[0]["lr"] == 0.2
+    seen.clear()
+    gk.train(m, gk.spirals(32), steps=3, lr=0.2, optimizer=opt)
+    assert seen == pytest.approx([0.2, 0.2, 0.2])      # no warm-up by default
