@@ -8,7 +8,10 @@ tracked layer,
 - the mean and standard deviation of the layer's output (for a linear layer, the
   pre-activation ``z_l = W_l h_{l-1} + b_l``) from the forward pass of that step;
 - the update-to-data ratio ``||W_l(now) - W_l(previous recorded step)|| / ||W_l(now)||``
-  (NaN on the first recorded step), the relative change the optimizer made.
+  (NaN on the first recorded step), the relative change the optimizer made;
+- with ``unit_stats=True``, the fraction of *dead units* (output never above 0 for any
+  example of the batch: a ReLU after this layer passes no signal and no gradient through
+  them) and of *saturated entries* (``|z| >= saturation``; tanh' < 0.01 at 3).
 
 The statistics stay tensors until one ``.tolist()`` per recorded step. An unrecorded
 step costs two Python calls (one in the model's forward, one in its backward) and
@@ -105,15 +108,21 @@ class GradientMonitor:
     Args:
         model: the model to watch. Tracked layers: see :func:`tracked_layers`.
         every: record one backward pass in ``every`` (the 0th, ``every``-th, ...).
+        unit_stats: also record dead-unit and saturated-entry fractions (two more
+            reductions per layer on recorded steps; off by default).
+        saturation: the ``|z|`` from which an entry counts as saturated.
 
     Attaching is idempotent: entering twice, or a second monitor on the same model
     (a re-run notebook cell), never stacks hooks: the newer monitor replaces the older.
     """
 
-    def __init__(self, model: nn.Module, every: int = 1):
+    def __init__(self, model: nn.Module, every: int = 1, *, unit_stats: bool = False,
+                 saturation: float = 3.0):
         if not isinstance(model, nn.Module):
             raise TypeError(f"model={type(model).__name__} must be a torch.nn.Module")
         self.every = _validate.integer("every", every, minimum=1)
+        self.unit_stats = _validate.flag("unit_stats", unit_stats)
+        self.saturation = float(_validate.real("saturation", saturation, positive=True))
         layers = tracked_layers(model)
         weights = [getattr(m, "weight", None) for _, m in layers]
         missing = [n for (n, _), w in zip(layers, weights) if not isinstance(w, torch.Tensor)]
@@ -251,6 +260,15 @@ class GradientMonitor:
             idx = torch.tensor(seen, device=device)
             mean[idx] = m
             std[idx] = (sq / n - m * m).clamp_min(0.0).sqrt()
+        dead = torch.full((L,), _NAN, **f64)
+        saturated = torch.full((L,), _NAN, **f64)
+        if seen and self.unit_stats:
+            flat = [z.reshape(-1, z.shape[-1]) if z.dim() > 1 else z.reshape(-1, 1)
+                    for z in zs]                                   # (examples, units)
+            idx = torch.tensor(seen, device=device)
+            dead[idx] = torch.stack([1.0 - (z > 0).any(0).double().mean() for z in flat])
+            saturated[idx] = torch.stack([(z.abs() >= self.saturation).double().mean()
+                                          for z in flat])
 
         current = [W.detach() for W in self._weights]
         if self._previous is None:
@@ -263,7 +281,7 @@ class GradientMonitor:
             ratio = norms[:L] / norms[L:]
         torch._foreach_copy_(self._previous, current)
 
-        row = torch.cat([t.to(**f64) for t in (grad_norm, mean, std, ratio)])
+        row = torch.cat([t.to(**f64) for t in (grad_norm, mean, std, ratio, dead, saturated)])
         self._rows.append(row.tolist())  # the one host sync of a recorded step
         self.steps.append(step)
 
@@ -290,6 +308,22 @@ class GradientMonitor:
         """||W(now) - W(previous recorded step)|| / ||W(now)||, shape (recorded steps,
         layers); the first row is NaN."""
         return self._column_block(3)
+
+    def _unit_block(self, k: int, what: str) -> torch.Tensor:
+        if not self.unit_stats:
+            raise RuntimeError(f"{what} are recorded only with unit_stats=True: create the "
+                               "monitor as GradientMonitor(model, unit_stats=True)")
+        return self._column_block(k)
+
+    def dead_fractions(self) -> torch.Tensor:
+        """Fraction of each layer's units whose output is <= 0 for every example of the
+        batch, shape (recorded steps, layers). Needs ``unit_stats=True``."""
+        return self._unit_block(4, "dead-unit fractions")
+
+    def saturated_fractions(self) -> torch.Tensor:
+        """Fraction of each layer's output entries with ``|z| >= saturation``, shape
+        (recorded steps, layers). Needs ``unit_stats=True``."""
+        return self._unit_block(5, "saturated fractions")
 
     def reset(self) -> None:
         """Forget everything recorded (hooks stay as they are)."""

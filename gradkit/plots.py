@@ -96,7 +96,8 @@ def plot_geometric_fit(x: Sequence[float], y: Sequence[float], fit: GeometricFit
 def plot_monitor(monitor, *, title: str | None = None):
     """Three panels from a :class:`~gradkit.monitor.GradientMonitor`: gradient norms per
     layer over training (heatmap, log colour), final activation std per layer, and the
-    update-to-data ratio per layer over training.
+    update-to-data ratio per layer over training; with ``unit_stats=True`` a fourth
+    panel: the dead-unit fraction per layer over training.
 
     Returns:
         The matplotlib Figure.
@@ -104,7 +105,8 @@ def plot_monitor(monitor, *, title: str | None = None):
     g = monitor.grad_norms()
     if g.shape[0] == 0:
         raise ValueError("the monitor has recorded no steps yet: run a backward pass first")
-    fig, axes = plt.subplots(1, 3, figsize=(13, 3.6), layout="constrained")
+    panels = 4 if getattr(monitor, "unit_stats", False) else 3
+    fig, axes = plt.subplots(1, panels, figsize=(4.4 * panels, 3.6), layout="constrained")
     positive = torch.where(g > 0, g, torch.full_like(g, float("nan")))
     im = axes[0].imshow(torch.log10(positive).T.numpy(), aspect="auto", origin="lower",
                         extent=(monitor.steps[0] - 0.5, monitor.steps[-1] + 0.5,
@@ -123,6 +125,15 @@ def plot_monitor(monitor, *, title: str | None = None):
     axes[2].set_xlabel("step")
     axes[2].set_ylabel(r"$\|\Delta W_l\| / \|W_l\|$")
     axes[2].set_title("update-to-data ratio (dark = first layer)")
+    if panels == 4:
+        d = monitor.dead_fractions()
+        for l in range(d.shape[1] - 1):            # the output layer has no ReLU after it
+            axes[3].plot(monitor.steps, d[:, l].tolist(), lw=1,
+                         color=plt.cm.viridis(l / max(1, d.shape[1] - 2)))
+        axes[3].set_ylim(-0.02, 1.02)
+        axes[3].set_xlabel("step")
+        axes[3].set_ylabel("fraction of units")
+        axes[3].set_title("dead units (output <= 0 on the whole batch)")
     if title:
         fig.suptitle(title)
     return fig

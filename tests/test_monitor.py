@@ -187,6 +187,8 @@ def test_results_before_any_step_are_empty():
 @pytest.mark.parametrize("bad, error, words", [
     (dict(every=0), ValueError, "every=0"),
     (dict(every=1.5), TypeError, "every=1.5"),
+    (dict(unit_stats=1), TypeError, "unit_stats=1"),
+    (dict(saturation=0.0), ValueError, "saturation=0.0"),
 ])
 def test_bad_arguments(bad, error, words):
     with pytest.raises(error, match=words):
@@ -236,3 +238,34 @@ def test_gradient_flow_matches_and_keeps_existing_grads():
     assert all(m.weight.grad is g for m, g in zip(model.layers, before))
     with pytest.raises(TypeError, match="data=tuple"):
         gk.gradient_flow(model, (data.X, data.y))
+
+
+@pytest.mark.parametrize("seed", [0, 1, 2])
+def test_dead_and_saturated_fractions_match_hand_computation(seed):
+    model = _model(seed, width=16)
+    with torch.no_grad():                         # kill some units: bias far below zero
+        model.layers[1].bias[:5] = -100.0
+        model.layers[2].weight.mul_(50.0)         # and saturate some entries
+    x, y = _batch(seed, n=32)
+    zs, _ = _by_hand(model, x, y)
+    with gk.GradientMonitor(model, unit_stats=True, saturation=2.5) as mon:
+        F.cross_entropy(model(x), y).backward()
+    dead = torch.tensor([1.0 - (z > 0).any(0).double().mean().item() for z in zs],
+                        dtype=torch.float64)
+    sat = torch.tensor([(z.abs() >= 2.5).double().mean().item() for z in zs],
+                       dtype=torch.float64)
+    torch.testing.assert_close(mon.dead_fractions()[0], dead)
+    torch.testing.assert_close(mon.saturated_fractions()[0], sat)
+    assert mon.dead_fractions()[0, 1] >= 5 / 16
+    assert mon.saturated_fractions()[0, 2] > 0
+
+
+def test_unit_fractions_need_unit_stats():
+    model = _model()
+    x, y = _batch()
+    with gk.GradientMonitor(model) as mon:
+        F.cross_entropy(model(x), y).backward()
+    with pytest.raises(RuntimeError, match="unit_stats=True"):
+        mon.dead_fractions()
+    with pytest.raises(RuntimeError, match="unit_stats=True"):
+        mon.saturated_fractions()

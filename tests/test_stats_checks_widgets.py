@@ -125,4 +125,9 @@ def test_plots_draw_from_recorded_data():
     assert len(ax.lines) == 2
     with pytest.raises(ValueError, match="no steps"):
         gk.plots.plot_monitor(gk.GradientMonitor(model))
+    with gk.GradientMonitor(model, unit_stats=True) as mon:
+        F.cross_entropy(model(data.X), data.y).backward()
+    fig = gk.plots.plot_monitor(mon)
+    dead_ax = next(a for a in fig.axes if a.get_title().startswith("dead units"))
+    assert len(dead_ax.lines) == 3                              # hidden layers only
     plt.close("all")
