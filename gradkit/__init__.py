@@ -2,10 +2,11 @@
 
 Computation lives in small modules: models (MLP), rnn, transformer, monitor, data,
 sequences, train, stats, landscapes, and the from-scratch pieces the lessons rebuild
-(layernorm, clip, init, optim, gradcheck, positional). ``plots`` and ``widgets`` only draw
+(layernorm, clip, init, optim, gradcheck, positional), and ``diagnose`` for the capstone's
+training runs. ``plots`` and ``widgets`` only draw
 what those return; ``quiz`` and ``checks`` face the student; ``grading`` the instructor.
 """
-from . import checks, init, landscapes, optim, plots, quiz, widgets
+from . import checks, diagnose, init, landscapes, optim, plots, quiz, widgets
 from .clip import clip_grad_norm_, clip_grad_norm_per_tensor_, clip_grad_value_
 from .data import Dataset, spirals, teacher_regression
 from .gradcheck import check_gradient, numerical_gradient, relative_error
@@ -34,5 +35,5 @@ __all__ = [
     "layer_norm", "LayerNorm", "layer_norm_backward",
     "clip_grad_norm_", "clip_grad_value_", "clip_grad_norm_per_tensor_",
     "numerical_gradient", "relative_error", "check_gradient",
-    "checks", "init", "landscapes", "optim", "plots", "quiz", "widgets",
+    "checks", "diagnose", "init", "landscapes", "optim", "plots", "quiz", "widgets",
 ]

@@ -22,7 +22,7 @@ import torch
 from . import _validate
 from .monitor import _foreach_norm
 
-__all__ = ["clip_grad_norm_", "clip_grad_value_", "clip_grad_norm_per_tensor_"]
+__all__ = ["clip_grad_norm_", "clip_grad_value_", "clip_grad_norm_per_tensor_", "clip_hit_rate"]
 
 _EPS = 1e-6  # added to the norm before dividing, as torch does
 
@@ -170,3 +170,37 @@ def clip_grad_value_(parameters: torch.Tensor | Iterable[torch.Tensor],
     with torch.no_grad():
         for g in grads:
             g.clamp_(min=-clip_value, max=clip_value)
+
+
+def clip_hit_rate(grad_norms, max_norm: float, window: int | None = None):
+    """The fraction of steps whose gradient norm exceeds ``max_norm``: where clipping acted.
+
+    Read from recorded norms before clipping (e.g. ``History.grad_norm`` or
+    ``Trajectory.grad_norms``). Pascanu et al. (2013) choose the threshold from such
+    statistics; the hit rate says how often a threshold changes the update. A NaN or
+    infinite norm counts as a hit (it exceeds any threshold).
+
+    Args:
+        grad_norms: the gradient norm of each step, a 1-D sequence or tensor (non-empty).
+        max_norm: the clipping threshold, a finite number >= 0.
+        window: None for one rate over all steps; or a number of steps >= 1, for one rate
+            per consecutive window (the last window may be shorter).
+
+    Returns:
+        A float, or with ``window`` a 1-D float64 tensor, one rate per window.
+    """
+    try:
+        norms = torch.as_tensor(grad_norms, dtype=torch.float64).detach().cpu()
+    except (TypeError, ValueError, RuntimeError):
+        raise TypeError(f"grad_norms={type(grad_norms).__name__} must be a 1-D sequence "
+                        "of numbers") from None
+    if norms.dim() != 1 or norms.numel() == 0:
+        raise ValueError(f"grad_norms has shape {tuple(norms.shape)}; expected a non-empty "
+                         "1-D sequence (one norm per step)")
+    max_norm = _validate.real("max_norm", max_norm, nonnegative=True)
+    if window is not None:
+        window = _validate.integer("window", window, minimum=1)
+    hit = (~(norms <= max_norm)).double()                   # (steps,), NaN counts as a hit
+    if window is None:
+        return hit.mean().item()
+    return torch.stack([chunk.mean() for chunk in hit.split(window)])   # (windows,)

@@ -9,7 +9,7 @@ import torch.nn.functional as F
 
 from . import _validate
 
-__all__ = ["Dataset", "spirals", "teacher_regression"]
+__all__ = ["Dataset", "spirals", "teacher_regression", "scaled_regression"]
 
 
 @dataclass
@@ -88,4 +88,42 @@ def teacher_regression(n: int = 512, in_features: int = 8, out_features: int = 1
     A = torch.randn(in_features, hidden, generator=g) / math.sqrt(in_features)
     B = torch.randn(hidden, out_features, generator=g) / math.sqrt(hidden)
     y = torch.tanh(X @ A) @ B + noise * torch.randn(n, out_features, generator=g)
+    return Dataset(X, y, "regression")
+
+
+def scaled_regression(n: int = 512, scales=(1.0, 10.0, 100.0), noise: float = 0.1,
+                      seed: int = 0) -> Dataset:
+    """Linear regression whose input features have very different scales.
+
+    Feature ``i`` is ``scales[i] * N(0, 1)`` and the target is ``y = X w + noise`` with
+    teacher weights ``w_i = u_i / scales[i]``, ``u ~ N(0, 1)``: every feature matters
+    about equally, but a linear model's mean-squared-error loss has curvature about
+    ``2 scales[i]^2`` along weight ``i`` (the Hessian is ``2 X^T X / n``), so the
+    condition number is about ``(max scale / min scale)^2``. The badly scaled problem
+    that per-parameter step sizes (RMSprop, Tieleman & Hinton 2012; Adam, Kingma & Ba
+    2015) are made for; LeCun et al. (1998, "Efficient BackProp") advise rescaling
+    such inputs instead.
+
+    Args:
+        n: number of samples (>= 1).
+        scales: the standard deviation of each feature, positive numbers (at least one).
+        noise: standard deviation of the target noise (>= 0); the best achievable mean
+            squared error is about ``noise**2``.
+        seed: random seed.
+
+    Returns:
+        A regression :class:`Dataset`: ``X`` (n, len(scales)), ``y`` (n, 1).
+    """
+    _validate.integer("n", n, minimum=1)
+    if not isinstance(scales, (tuple, list)) or len(scales) == 0:
+        raise ValueError(f"scales={scales!r} must be a non-empty tuple or list of positive numbers")
+    for i, s in enumerate(scales):
+        _validate.real(f"scales[{i}]", s, positive=True)
+    _validate.real("noise", noise, nonnegative=True)
+    _validate.integer("seed", seed)
+    g = torch.Generator().manual_seed(seed)
+    s = torch.tensor([float(v) for v in scales])                    # (d,)
+    X = torch.randn(n, len(scales), generator=g) * s                # (n, d)
+    w = torch.randn(len(scales), 1, generator=g) / s[:, None]       # (d, 1)
+    y = X @ w + noise * torch.randn(n, 1, generator=g)              # (n, 1)
     return Dataset(X, y, "regression")

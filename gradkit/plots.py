@@ -14,7 +14,7 @@ import torch
 from .stats import GeometricFit, spread
 
 __all__ = ["plot_gradient_flow", "plot_monitor", "plot_losses", "plot_geometric_fit",
-           "plot_landscape"]
+           "plot_landscape", "plot_diagnosis", "plot_convergence", "plot_heatmap"]
 
 
 def _axes(ax, figsize=(6, 4)):
@@ -277,4 +277,135 @@ def plot_landscape(f, ax=None, *, trajectories=None, xlim=None, ylim=None, n: in
         ax.set_title(title)
     if any(label is not None for label, _ in paths):
         ax.legend(fontsize="small", loc="best")
+    return ax
+
+
+def _diagnosis_per_layer(ax, values, label, color, *, logy=True):
+    v = torch.as_tensor(values, dtype=torch.float64).reshape(-1)
+    ax.plot(range(1, v.numel() + 1), v.tolist(), marker="o", ms=3, label=label, color=color)
+    if logy:
+        ax.set_yscale("log")
+    ax.set_xlabel("layer l (1 = next to the input)")
+    ax.grid(True, which="both", alpha=0.3)
+
+
+def plot_diagnosis(records: Mapping[str, object], *, title: str | None = None,
+                   ratio_rule: float = 1e-3):
+    """Six panels comparing runs, each a record of :func:`gradkit.diagnose.run` (anything
+    with ``history`` and a ``monitor`` recorded with ``unit_stats=True``): the loss
+    curve; per layer, the weight-gradient norm and the output std at the first recorded
+    step; the median update-to-data ratio over recorded steps (a dotted line at
+    ``ratio_rule``); the dead-unit and saturated fractions (hidden layers) at the last
+    recorded step before a run blew up (a record's ``finite_rows``, if it has them).
+    Non-finite values are left out of the curves.
+
+    Returns:
+        The matplotlib Figure.
+    """
+    if not isinstance(records, Mapping) or not records:
+        raise ValueError("records must be a non-empty {label: record} mapping")
+    fig, axes = plt.subplots(2, 3, figsize=(13, 6.8), layout="constrained")
+    a = axes.ravel()
+    for i, (label, rec) in enumerate(records.items()):
+        color = f"C{i}"
+        mon = rec.monitor
+        loss = torch.as_tensor(rec.history.loss, dtype=torch.float64)
+        loss = torch.where(torch.isfinite(loss), loss, torch.full_like(loss, float("nan")))
+        a[0].plot(range(loss.numel()), loss.tolist(), lw=1, color=color, label=label)
+        g = mon.grad_norms()[0]
+        _diagnosis_per_layer(a[1], torch.where(g > 0, g, torch.full_like(g, float("nan"))), label, color)
+        _diagnosis_per_layer(a[2], mon.activation_stds()[0], label, color)
+        ok = rec.finite_rows if hasattr(rec, "finite_rows") else torch.ones(len(mon.steps), dtype=torch.bool)
+        last = int(ok.nonzero()[-1]) if bool(ok.any()) else 0
+        r = mon.update_ratios()[1:][ok[1:]]
+        r = torch.where(torch.isfinite(r) & (r > 0), r, torch.full_like(r, float("nan")))
+        _diagnosis_per_layer(a[3], r.nanmedian(0).values if r.shape[0] else r.new_full((r.shape[1],), float("nan")),
+                   label, color)
+        hidden = slice(0, mon.dead_fractions().shape[1] - 1)   # no activation after the output layer
+        _diagnosis_per_layer(a[4], mon.dead_fractions()[last, hidden], label, color, logy=False)
+        _diagnosis_per_layer(a[5], mon.saturated_fractions()[last, hidden], label, color, logy=False)
+    a[0].set_yscale("log")
+    a[0].set_xlabel("step")
+    a[0].set_ylabel("mini-batch loss (log)")
+    a[0].set_title("loss (gaps: NaN or inf)")
+    a[0].grid(True, which="both", alpha=0.3)
+    a[0].legend(fontsize="small")
+    a[1].set_title(r"$\|\partial L/\partial W_l\|$ at step 0 (log)")
+    a[2].set_title("std of layer output $z_l$ at step 0 (log)")
+    a[3].axhline(ratio_rule, color="grey", ls=":", lw=1)
+    a[3].set_title(r"median $\|\Delta W_l\|/\|W_l\|$ per recorded step (log)")
+    a[4].set_ylim(-0.02, 1.02)
+    a[4].set_title("dead units, last step before any NaN")
+    a[5].set_ylim(-0.02, 1.02)
+    a[5].set_title(f"saturated, |z| >= {getattr(mon, 'saturation', 3.0):g}, last step before any NaN")
+    if title:
+        fig.suptitle(title)
+    return fig
+
+
+def plot_convergence(summaries: Mapping[str, object], *, steps: int | None = None,
+                     title: str | None = None):
+    """Two bar charts from :class:`gradkit.diagnose.ConvergenceSummary` objects: mean steps
+    to the target loss with a one-std error bar (runs that never reached it are counted
+    in the label, ``k/n reached``; a configuration where none did gets a hatched bar at
+    ``steps``, marked "never"), and mean final accuracy with a one-std error bar.
+
+    Returns:
+        The matplotlib Figure.
+    """
+    if not isinstance(summaries, Mapping) or not summaries:
+        raise ValueError("summaries must be a non-empty {label: ConvergenceSummary} mapping")
+    labels = list(summaries)
+    fig, (ax_s, ax_a) = plt.subplots(1, 2, figsize=(12, 0.45 * len(labels) + 1.6),
+                                     layout="constrained", sharey=True)
+    y = list(range(len(labels)))[::-1]
+    for yi, label in zip(y, labels):
+        s = summaries[label]
+        if s.reached:
+            ax_s.barh(yi, s.mean_steps, xerr=s.std_steps, color="C0", capsize=3)
+        elif steps is not None:
+            ax_s.barh(yi, steps, color="none", edgecolor="C3", hatch="//")
+        ax_s.text(0.99, yi, f"{s.reached}/{s.runs} reached" if s.reached else f"never (0/{s.runs})",
+                  transform=ax_s.get_yaxis_transform(), ha="right", va="center", fontsize="small",
+                  bbox=dict(facecolor="white", edgecolor="none", alpha=0.8))
+        if math.isfinite(s.mean_accuracy):
+            ax_a.barh(yi, s.mean_accuracy, xerr=s.std_accuracy, color="C2", capsize=3)
+        ax_a.text(0.99, yi, "" if s.diverged == 0 else f"{s.diverged}/{s.runs} blew up",
+                  transform=ax_a.get_yaxis_transform(), ha="right", va="center", fontsize="small")
+    ax_s.set_yticks(y, labels)
+    target = next(iter(summaries.values())).target
+    ax_s.set_xlabel(f"steps until the loss (10-step mean) <= {target:g}; mean ± std")
+    ax_a.set_xlabel("final accuracy on held-out data; mean ± std")
+    ax_a.set_xlim(0, 1)
+    for ax in (ax_s, ax_a):
+        ax.grid(True, axis="x", alpha=0.3)
+    if title:
+        fig.suptitle(title)
+    return fig
+
+
+def plot_heatmap(matrix, ax=None, *, xlabel: str = "column", ylabel: str = "row",
+                 title: str | None = None, cbar_label: str | None = None,
+                 cmap: str = "RdBu_r", symmetric: bool = True):
+    """A matrix as an image (row 0 at the top) with a colour bar.
+
+    Args:
+        matrix: 2-D tensor or nested list, e.g. a positional-encoding table (positions x
+            dimensions) or a Gram matrix of dot products.
+        ax: the Axes to draw on (new if None).
+        symmetric: colour limits +-max|value|, so 0 is the middle colour.
+    """
+    m = torch.as_tensor(matrix, dtype=torch.float64).detach().cpu()
+    if m.dim() != 2:
+        raise ValueError(f"matrix has shape {tuple(m.shape)}; must be 2-D")
+    ax = _axes(ax)
+    lim = m.abs().max().item() if symmetric else None
+    image = ax.imshow(m.numpy(), cmap=cmap, aspect="auto", interpolation="nearest",
+                      vmin=-lim if symmetric else None, vmax=lim)
+    bar = ax.figure.colorbar(image, ax=ax)
+    if cbar_label:
+        bar.set_label(cbar_label)
+    ax.set(xlabel=xlabel, ylabel=ylabel)
+    if title:
+        ax.set_title(title)
     return ax

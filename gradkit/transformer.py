@@ -4,7 +4,9 @@ Knobs: where the LayerNorm sits (Pre-LN ``x + f(LN(x))`` or Post-LN ``LN(x + f(x
 Xiong et al. 2020 show Pre-LN keeps gradients well-scaled at initialisation and trains
 without warm-up) and which positional information is added (sinusoidal, learned, none).
 Attention is written out plainly: projections, scaled dot products, softmax, output
-projection (Vaswani et al. 2017).
+projection (Vaswani et al. 2017). ``pos_scale`` sets the size of the positions next to the
+embeddings; ``init="xavier"`` gives the initialisation Xiong et al. analyse.
+:func:`block_param_grad_norms` and :func:`stream_grad_norms` measure gradients per block.
 """
 from __future__ import annotations
 
@@ -18,10 +20,12 @@ from . import _validate
 from .positional import sinusoidal_encoding
 
 __all__ = ["TinyTransformer", "TransformerConfig", "TransformerBlock", "SelfAttention",
-           "FeedForward", "NORM_POSITIONS", "POSITIONALS"]
+           "FeedForward", "NORM_POSITIONS", "POSITIONALS", "INITS", "block_param_grad_norms",
+           "stream_grad_norms"]
 
 NORM_POSITIONS = ("pre", "post")
 POSITIONALS = ("sinusoidal", "learned", "none")
+INITS = ("default", "xavier")
 
 
 @dataclass(frozen=True)
@@ -29,6 +33,8 @@ class TransformerConfig:
     """Everything that defines a :class:`TinyTransformer`; checked on construction.
 
     ``d_ff`` None means ``4 * d_model``; ``out_features`` None means ``vocab_size``.
+    ``pos_scale`` multiplies the positional vectors before they are added to the token
+    embeddings (1.0: as in the paper). ``init`` is "default" (PyTorch's) or "xavier".
     """
 
     vocab_size: int
@@ -40,6 +46,8 @@ class TransformerConfig:
     positional: str = "sinusoidal"
     d_ff: int | None = None
     out_features: int | None = None
+    pos_scale: float = 1.0
+    init: str = "default"
 
     def __post_init__(self):
         _validate.integer("vocab_size", self.vocab_size, minimum=1)
@@ -56,6 +64,8 @@ class TransformerConfig:
             _validate.integer("d_ff", self.d_ff, minimum=1)
         if self.out_features is not None:
             _validate.integer("out_features", self.out_features, minimum=1)
+        _validate.real("pos_scale", self.pos_scale, nonnegative=True)
+        _validate.one_of("init", self.init, INITS)
 
     @property
     def ff_size(self) -> int:
@@ -148,7 +158,7 @@ class TinyTransformer(nn.Module):
 
     Parameter names carry the block index (``blocks.0.attn.W_q.weight``,
     ``blocks.1.ff.W_2.bias``, ``blocks.0.norm1.weight``). PyTorch's default
-    initialisation throughout (``nn.Embedding`` N(0, 1), ``nn.Linear`` uniform).
+    initialisation by default (``nn.Embedding`` N(0, 1), ``nn.Linear`` uniform).
 
     Args:
         vocab_size: number of token ids, ``0 .. vocab_size - 1``.
@@ -160,16 +170,26 @@ class TinyTransformer(nn.Module):
             added) or "none".
         d_ff: feed-forward hidden size (default ``4 * d_model``).
         out_features: number of outputs (default ``vocab_size``).
+        pos_scale: factor on the positional vectors, >= 0 (default 1.0). The embeddings
+            start at N(0, 1) per entry and the sinusoidal entries lie in [-1, 1], so
+            1.0 adds the two at comparable size; 0.01 drowns position in content, 100
+            drowns content in position.
+        init: "default" (PyTorch's: ``nn.Linear`` uniform with variance 1/(3 fan_in)) or
+            "xavier" (every ``nn.Linear`` weight Xavier-normal, variance
+            2/(fan_in + fan_out), Glorot & Bengio 2010, biases 0: the setting Xiong et
+            al. 2020 analyse). Embeddings and LayerNorms keep their defaults.
 
     Attributes:
         config: the :class:`TransformerConfig` the model was built from.
     """
 
     def __init__(self, vocab_size, d_model=32, n_heads=2, n_layers=2, max_len=16,
-                 norm_position="pre", positional="sinusoidal", d_ff=None, out_features=None):
+                 norm_position="pre", positional="sinusoidal", d_ff=None, out_features=None,
+                 pos_scale=1.0, init="default"):
         super().__init__()
         c = self.config = TransformerConfig(vocab_size, d_model, n_heads, n_layers, max_len,
-                                            norm_position, positional, d_ff, out_features)
+                                            norm_position, positional, d_ff, out_features,
+                                            pos_scale, init)
         self.embed = nn.Embedding(vocab_size, d_model)
         if positional == "learned":
             self.pos_embed = nn.Embedding(max_len, d_model)
@@ -180,14 +200,23 @@ class TinyTransformer(nn.Module):
                                     for _ in range(n_layers))
         self.norm_f = nn.LayerNorm(d_model) if norm_position == "pre" else nn.Identity()
         self.head = nn.Linear(d_model, c.n_out)
+        if init == "xavier":
+            for module in self.modules():
+                if isinstance(module, nn.Linear):
+                    nn.init.xavier_normal_(module.weight)
+                    nn.init.zeros_(module.bias)
 
     def positions(self, seq: int) -> torch.Tensor | None:
-        """The (seq, d_model) vectors added at positions ``0 .. seq - 1``, or None."""
-        if self.config.positional == "sinusoidal":
-            return self.pe[:seq]
-        if self.config.positional == "learned":
-            return self.pos_embed(self.position_ids[:seq])
-        return None
+        """The (seq, d_model) vectors added at positions ``0 .. seq - 1`` (times
+        ``pos_scale``), or None."""
+        c = self.config
+        if c.positional == "sinusoidal":
+            pos = self.pe[:seq]
+        elif c.positional == "learned":
+            pos = self.pos_embed(self.position_ids[:seq])
+        else:
+            return None
+        return pos if c.pos_scale == 1.0 else c.pos_scale * pos
 
     def features(self, tokens: torch.Tensor) -> torch.Tensor:
         """Per-token representations after the last block (and final LayerNorm).
@@ -222,4 +251,73 @@ class TinyTransformer(nn.Module):
 
     def extra_repr(self) -> str:
         c = self.config
-        return f"norm_position={c.norm_position!r}, positional={c.positional!r}"
+        extra = "" if c.pos_scale == 1.0 else f", pos_scale={c.pos_scale!r}"
+        extra += "" if c.init == "default" else f", init={c.init!r}"
+        return f"norm_position={c.norm_position!r}, positional={c.positional!r}{extra}"
+
+
+def block_param_grad_norms(model: TinyTransformer, data, part: str = "ff.W_2.weight",
+                           loss_fn=None) -> torch.Tensor:
+    """One parameter's gradient norm in every block, after one forward/backward pass.
+
+    The measurement of Xiong et al. 2020 (Fig. 3): at initialisation, Post-LN's
+    gradients of the feed-forward weights grow toward the output, Pre-LN's stay level.
+    The model's ``.grad`` fields are left as they were.
+
+    Args:
+        model: a :class:`TinyTransformer`.
+        data: a :class:`~gradkit.data.Dataset` of tokens; the whole set is one batch.
+        part: the parameter, named inside a block (``"ff.W_2.weight"``,
+            ``"attn.W_q.weight"``, ``"norm1.weight"``, ...).
+        loss_fn: ``loss_fn(output, target)``; default ``data.loss_fn``.
+
+    Returns:
+        1-D tensor of ``||dL/dW||`` per block, block 1 (next to the input) first, on the CPU.
+    """
+    _check_model_data(model, data)
+    names = [n for n, _ in model.blocks[0].named_parameters()]
+    if part not in names:
+        raise ValueError(f"part={part!r} is not one of {', '.join(names)}")
+    params = [b.get_parameter(part) for b in model.blocks]
+    device = params[0].device
+    loss = (loss_fn or data.loss_fn)(model(data.X.to(device)), data.y.to(device))
+    grads = torch.autograd.grad(loss, params)          # .grad fields untouched
+    return torch.stack([g.norm() for g in grads]).detach().cpu()   # (n_layers,)
+
+
+
+def stream_grad_norms(model: TinyTransformer, data, loss_fn=None) -> torch.Tensor:
+    """``||dL/dx_l||`` on the residual stream, from the block inputs to the last output.
+
+    ``x_0`` is embeddings plus positions, ``x_l`` the output of block ``l``. With Pre-LN,
+    ``x_{l+1} = x_l + F(x_l)``, so ``dx_{l+1}/dx_l = I + J_F``: the identity path carries
+    the gradient down unchanged (He et al. 2016). Post-LN puts a LayerNorm on that path.
+
+    Args:
+        model: a :class:`TinyTransformer`.
+        data: a :class:`~gradkit.data.Dataset` of tokens; the whole set is one batch.
+        loss_fn: ``loss_fn(output, target)``; default ``data.loss_fn``.
+
+    Returns:
+        1-D tensor of length ``n_layers + 1``: ``||dL/dx_0||, ..., ||dL/dx_L||``, on the CPU.
+    """
+    _check_model_data(model, data)
+    device = next(model.parameters()).device
+    tokens, y = data.X.to(device), data.y.to(device)
+    model.features(tokens[:1])                                # validates the tokens
+    x = model.embed(tokens)                                   # (batch, seq, d_model)
+    pos = model.positions(tokens.shape[1])
+    xs = [x if pos is None else x + pos]
+    for block in model.blocks:
+        xs.append(block(xs[-1]))                              # (batch, seq, d_model)
+    out = model.head(model.norm_f(xs[-1]).mean(dim=1))        # (batch, out_features)
+    grads = torch.autograd.grad((loss_fn or data.loss_fn)(out, y), xs)
+    return torch.stack([g.norm() for g in grads]).detach().cpu()   # (n_layers + 1,)
+
+
+def _check_model_data(model, data):
+    from .data import Dataset
+    if not isinstance(model, TinyTransformer):
+        raise TypeError(f"model={type(model).__name__} must be a gradkit TinyTransformer")
+    if not isinstance(data, Dataset):
+        raise TypeError(f"data={type(data).__name__} must be a gradkit.data.Dataset")

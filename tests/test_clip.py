@@ -242,3 +242,39 @@ def test_parameters_must_be_tensors(call):
     message = "parameters=Linear is a module; pass model.parameters() instead"
     with pytest.raises(TypeError, match=re.escape(message)):
         CALLS[call](torch.nn.Linear(2, 2))
+
+
+# --------------------------------------------------------------------- clip-hit rate
+def test_clip_hit_rate_counts_steps_above_the_threshold():
+    from gradkit.clip import clip_hit_rate
+    norms = [0.5, 2.0, 1.0, 3.0, float("nan"), 0.1, float("inf")]
+    assert clip_hit_rate(norms, 1.0) == pytest.approx(4 / 7)       # 1.0 itself is not clipped
+    assert clip_hit_rate(torch.tensor(norms), 10.0) == pytest.approx(2 / 7)
+    per_window = clip_hit_rate(norms, 1.0, window=3)
+    torch.testing.assert_close(per_window, torch.tensor([1 / 3, 2 / 3, 1.0], dtype=torch.float64))
+
+
+def test_clip_hit_rate_agrees_with_clip_grad_norm_acting():
+    from gradkit.clip import clip_hit_rate
+    torch.manual_seed(0)
+    norms, acted = [], []
+    for k in range(40):
+        p = torch.zeros(5, requires_grad=True)
+        p.grad = torch.randn(5) * (k % 7)
+        before = p.grad.clone()
+        norms.append(clip_grad_norm_([p], 4.0).item())
+        acted.append(not torch.equal(before, p.grad))
+    assert clip_hit_rate(norms, 4.0) == pytest.approx(sum(acted) / len(acted))
+
+
+@pytest.mark.parametrize("kwargs, match", [
+    (dict(grad_norms=[], max_norm=1.0), "grad_norms has shape"),
+    (dict(grad_norms=[[1.0, 2.0]], max_norm=1.0), "grad_norms has shape"),
+    (dict(grad_norms="abc", max_norm=1.0), "grad_norms=str"),
+    (dict(grad_norms=[1.0], max_norm=-1.0), "max_norm=-1.0"),
+    (dict(grad_norms=[1.0], max_norm=1.0, window=0), "window=0"),
+])
+def test_clip_hit_rate_rejects_bad_arguments(kwargs, match):
+    from gradkit.clip import clip_hit_rate
+    with pytest.raises((TypeError, ValueError), match=re.escape(match)):
+        clip_hit_rate(**kwargs)

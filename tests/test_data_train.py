@@ -126,3 +126,32 @@ def test_warmup_ramps_the_lr_linearly_then_holds_it():
     seen.clear()
     gk.train(m, gk.spirals(32), steps=3, lr=0.2, optimizer=opt)
     assert seen == pytest.approx([0.2, 0.2, 0.2])      # no warm-up by default
+
+
+def test_scaled_regression_scales_curvature_and_noise_floor():
+    from gradkit.data import scaled_regression
+    d = scaled_regression(4000, scales=(1.0, 10.0, 100.0), noise=0.1, seed=3)
+    assert d.X.shape == (4000, 3) and d.y.shape == (4000, 1) and d.task == "regression"
+    torch.testing.assert_close(d.X, scaled_regression(4000, (1.0, 10.0, 100.0), 0.1, seed=3).X)
+    assert not torch.equal(d.X, scaled_regression(4000, (1.0, 10.0, 100.0), 0.1, seed=4).X)
+    torch.testing.assert_close(d.X.std(0), torch.tensor([1.0, 10.0, 100.0]), rtol=0.05, atol=0)
+    curv = torch.linalg.eigvalsh(2 * d.X.T.double() @ d.X.double() / len(d))   # MSE Hessian
+    assert 0.8e4 < float(curv.max() / curv.min()) < 1.25e4                     # ~ (100 / 1)^2
+    w = torch.linalg.lstsq(d.X.double(), d.y.double()).solution               # best linear fit
+    mse = float(((d.X.double() @ w - d.y.double()) ** 2).mean())
+    assert mse == pytest.approx(0.01, rel=0.1)                                 # noise**2
+    contrib = (d.X.double() * w.T).std(0)          # every feature matters about equally
+    assert float(contrib.max() / contrib.min()) < 10
+
+
+@pytest.mark.parametrize("kwargs, words", [
+    (dict(n=0), "n=0"),
+    (dict(scales=()), r"scales=\(\)"),
+    (dict(scales=(1.0, -2.0)), r"scales\[1\]=-2.0"),
+    (dict(scales=5.0), "scales=5.0"),
+    (dict(noise=-1.0), "noise=-1.0"),
+])
+def test_scaled_regression_bad_arguments(kwargs, words):
+    from gradkit.data import scaled_regression
+    with pytest.raises((TypeError, ValueError), match=words):
+        scaled_regression(**kwargs)

@@ -4,7 +4,7 @@ import math
 import pytest
 import torch
 
-from gradkit.positional import sinusoidal_encoding
+from gradkit.positional import offset_matrix, sinusoidal_encoding
 
 
 SIZES = [(1, 1), (1, 2), (7, 4), (16, 32), (50, 9), (3, 5)]
@@ -63,3 +63,54 @@ def test_rows_are_distinct():
 def test_errors_name_argument_and_value(kwargs, exc, match):
     with pytest.raises(exc, match=match):
         sinusoidal_encoding(**kwargs)
+
+
+@pytest.mark.parametrize("k", [0, 1, 5, -3, 100])
+@pytest.mark.parametrize("d_model", [2, 16, 30])
+def test_offset_matrix_shifts_every_position(k, d_model):
+    pe = sinusoidal_encoding(400, d_model, dtype=torch.float64)
+    M = offset_matrix(k, d_model, dtype=torch.float64)
+    assert M.shape == (d_model, d_model)
+    lo, hi = max(0, -k), 400 - max(0, k)
+    torch.testing.assert_close(pe[lo + k:hi + k], pe[lo:hi] @ M, atol=1e-10, rtol=0)
+    torch.testing.assert_close(M @ M.T, torch.eye(d_model, dtype=torch.float64), atol=1e-12, rtol=0)
+
+
+def test_offset_matrix_composes_and_inverts():
+    M2, M3, M5 = (offset_matrix(k, 8, dtype=torch.float64) for k in (2, 3, 5))
+    torch.testing.assert_close(M2 @ M3, M5, atol=1e-12, rtol=0)
+    torch.testing.assert_close(offset_matrix(-5, 8, dtype=torch.float64), M5.T, atol=1e-12, rtol=0)
+    torch.testing.assert_close(offset_matrix(0, 8), torch.eye(8))
+    assert offset_matrix(3, 8).dtype == torch.float32
+    pe = sinusoidal_encoding(20, 6, base=100.0)
+    torch.testing.assert_close(pe[4:], pe[:-4] @ offset_matrix(4, 6, base=100.0),
+                               atol=1e-6, rtol=0)
+
+
+@pytest.mark.parametrize("kwargs, exc, match", [
+    (dict(k=1, d_model=7), ValueError, r"d_model=7 must be even"),
+    (dict(k=1, d_model=0), ValueError, r"d_model=0 must be an integer >= 2"),
+    (dict(k=1.5, d_model=4), TypeError, r"k=1.5 must be an integer"),
+    (dict(k=1, d_model=4, base=-1.0), ValueError, r"base=-1.0 must be > 0"),
+    (dict(k=1, d_model=4, dtype=torch.int32), TypeError, r"dtype=torch.int32 must be"),
+])
+def test_offset_matrix_errors(kwargs, exc, match):
+    with pytest.raises(exc, match=match):
+        offset_matrix(**kwargs)
+
+
+def test_plot_heatmap_draws_the_table():
+    import matplotlib
+    matplotlib.use("Agg")
+    import matplotlib.pyplot as plt
+    from gradkit.plots import plot_heatmap
+    pe = sinusoidal_encoding(10, 6)
+    ax = plot_heatmap(pe, xlabel="dimension", ylabel="position", title="PE",
+                      cbar_label="value")
+    image = ax.images[0]
+    assert image.get_array().shape == (10, 6)
+    assert image.get_clim() == pytest.approx((-1.0, 1.0), abs=1e-6)   # symmetric about 0
+    assert ax.get_xlabel() == "dimension" and ax.get_title() == "PE"
+    with pytest.raises(ValueError, match=r"matrix has shape \(10,\); must be 2-D"):
+        plot_heatmap(pe[:, 0])
+    plt.close("all")

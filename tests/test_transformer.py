@@ -9,7 +9,8 @@ from gradkit.monitor import GradientMonitor
 from gradkit.positional import sinusoidal_encoding
 from gradkit.sequences import position_task
 from gradkit.train import train
-from gradkit.transformer import SelfAttention, TinyTransformer, TransformerBlock
+from gradkit.transformer import (SelfAttention, TinyTransformer, TransformerBlock,
+                                 block_param_grad_norms, stream_grad_norms)
 
 NORMS = ["pre", "post"]
 POSITIONALS = ["sinusoidal", "learned", "none"]
@@ -173,3 +174,109 @@ def test_constructor_errors_name_argument_and_value(kwargs, exc, match):
 def test_input_errors(tokens, match):
     with pytest.raises(ValueError, match=match):
         TinyTransformer(7, 16, 2, 1, 16)(tokens)
+
+
+@pytest.mark.parametrize("positional", ["sinusoidal", "learned"])
+def test_pos_scale_multiplies_the_positions(positional):
+    torch.manual_seed(0)
+    m1 = TinyTransformer(7, 16, 2, 1, 16, positional=positional)
+    torch.manual_seed(0)
+    m3 = TinyTransformer(7, 16, 2, 1, 16, positional=positional, pos_scale=3.0)
+    torch.testing.assert_close(m3.positions(10), 3.0 * m1.positions(10))
+    assert m3.config.pos_scale == 3.0 and "pos_scale=3.0" in repr(m3)
+    torch.manual_seed(0)
+    m0 = TinyTransformer(7, 16, 2, 1, 16, positional=positional, pos_scale=0.0)
+    x = _tokens(seq=10)
+    torch.manual_seed(0)
+    blind = TinyTransformer(7, 16, 2, 1, 16, positional="none")
+    if positional == "sinusoidal":                           # same draws: no pos_embed
+        with torch.no_grad():
+            torch.testing.assert_close(m0(x), blind(x))      # scale 0 = no positions
+
+
+def test_pos_scale_gradients_scale_with_it():
+    """The lesson's claim: the position table's gradient is s times the stream's."""
+    data = position_task(128, 16, 4, seed=0)
+    grads = {}
+    for s in (0.01, 1.0):
+        torch.manual_seed(0)
+        m = TinyTransformer(4, 16, 2, 1, 16, positional="learned", pos_scale=s)
+        data.loss_fn(m(data.X), data.y).backward()
+        grads[s] = m.pos_embed.weight.grad.norm().item()
+    assert grads[0.01] < 0.05 * grads[1.0]
+
+
+def test_xavier_init_sets_every_linear():
+    torch.manual_seed(0)
+    m = TinyTransformer(7, 32, 2, 2, 16, init="xavier")
+    assert "init='xavier'" in repr(m)
+    for name, mod in m.named_modules():
+        if isinstance(mod, nn.Linear):
+            fan_out, fan_in = mod.weight.shape
+            std = (2.0 / (fan_in + fan_out)) ** 0.5
+            assert mod.bias.abs().max().item() == 0.0, name
+            assert 0.8 * std < mod.weight.std().item() < 1.2 * std, name
+    assert m.blocks[0].norm1.weight.eq(1).all()               # LayerNorms untouched
+
+
+@pytest.mark.parametrize("norm", NORMS)
+def test_block_grad_norms_match_autograd(norm):
+    torch.manual_seed(0)
+    m = TinyTransformer(4, 16, 2, 3, 16, norm_position=norm)
+    data = position_task(64, 16, 4, seed=0)
+    got = block_param_grad_norms(m, data, "attn.W_v.weight")
+    assert all(p.grad is None for p in m.parameters())        # .grad left untouched
+    data.loss_fn(m(data.X), data.y).backward()
+    expected = torch.stack([b.attn.W_v.weight.grad.norm() for b in m.blocks])
+    torch.testing.assert_close(got, expected)
+    assert block_param_grad_norms(m, data).shape == (3,)
+
+
+@pytest.mark.parametrize("norm", NORMS)
+def test_stream_grad_norms_match_hooks(norm):
+    torch.manual_seed(0)
+    m = TinyTransformer(4, 16, 2, 3, 16, norm_position=norm, positional="learned")
+    data = position_task(64, 16, 4, seed=0)
+    got = stream_grad_norms(m, data)
+    assert got.shape == (4,) and all(p.grad is None for p in m.parameters())
+    seen = {}
+    for l, block in enumerate(m.blocks):                    # dL/d(block input), l = 0..2
+        block.register_full_backward_hook(
+            lambda mod, gi, go, l=l: seen.__setitem__(l, gi[0].norm()))
+    m.norm_f.register_full_backward_hook(lambda mod, gi, go: seen.__setitem__(3, gi[0].norm()))
+    if norm == "post":                                       # Identity: read block 3's output
+        m.blocks[2].register_full_backward_hook(
+            lambda mod, gi, go: seen.__setitem__(3, go[0].norm()))
+    data.loss_fn(m(data.X), data.y).backward()
+    torch.testing.assert_close(got, torch.stack([seen[l] for l in range(4)]))
+
+
+def test_post_ln_has_larger_near_output_gradients_at_init():
+    """Xiong et al. 2020 at init: Post-LN's near-output W_2 gradients exceed Pre-LN's."""
+    data = position_task(128, 16, 4, seed=2)
+    last = {}
+    for norm in NORMS:
+        torch.manual_seed(0)
+        m = TinyTransformer(4, 32, 2, 12, 16, norm_position=norm, init="xavier")
+        last[norm] = block_param_grad_norms(m, data)[-1].item()
+    assert last["post"] > 2 * last["pre"]
+
+
+@pytest.mark.parametrize("call, exc, match", [
+    (lambda m, d: block_param_grad_norms(m, d, "ff.W_3.weight"), ValueError,
+     r"part='ff.W_3.weight' is not one of .*ff.W_2.weight"),
+    (lambda m, d: block_param_grad_norms(nn.Linear(2, 2), d), TypeError,
+     r"model=Linear must be a gradkit TinyTransformer"),
+    (lambda m, d: stream_grad_norms(m, (d.X, d.y)), TypeError,
+     r"data=tuple must be a gradkit.data.Dataset"),
+    (lambda m, d: TinyTransformer(4, 16, 2, 1, 16, pos_scale=-1.0), ValueError,
+     r"pos_scale=-1.0 must be >= 0"),
+    (lambda m, d: TinyTransformer(4, 16, 2, 1, 16, pos_scale="big"), TypeError,
+     r"pos_scale='big' must be a finite real number"),
+    (lambda m, d: TinyTransformer(4, 16, 2, 1, 16, init="kaiming"), ValueError,
+     r"init='kaiming' is not one of default, xavier"),
+])
+def test_new_errors_name_argument_and_value(call, exc, match):
+    m, d = TinyTransformer(4, 16, 2, 1, 16), position_task(8, 16, 4, seed=0)
+    with pytest.raises(exc, match=match):
+        call(m, d)
