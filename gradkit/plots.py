@@ -63,7 +63,8 @@ def plot_losses(runs: Mapping[str, Sequence], ax=None, *, logy: bool = True,
         curves = [h.loss if hasattr(h, "loss") else list(h) for h in histories]
         med, lo, hi = spread(curves)
         steps = range(med.numel())
-        (line,) = ax.plot(steps, med.tolist(), label=f"{label} (median of {len(curves)})")
+        name = f"{label} (median of {len(curves)})" if len(curves) > 1 else label
+        (line,) = ax.plot(steps, med.tolist(), label=name)
         if len(curves) > 1:
             ax.fill_between(steps, lo.tolist(), hi.tolist(), color=line.get_color(), alpha=0.2)
     if logy:
