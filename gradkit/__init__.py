@@ -19,7 +19,7 @@ from .probe import Probe, probe
 from .rnn import TinyRNN, rnn_gradient_norms, set_spectral_radius_, spectral_radius
 from .sequences import copy_first_task, position_task
 from .stats import GeometricFit, geometric_fit, spread
-from .train import History, train
+from .train import History, accuracy, train
 from .transformer import TinyTransformer
 
 __version__ = "0.1.0"
@@ -30,7 +30,7 @@ __all__ = [
     "copy_first_task", "position_task", "descend",
     "GradientMonitor", "gradient_flow", "probe", "Probe", "layer_grad_norms", "tracked_layers",
     "Dataset", "spirals", "teacher_regression",
-    "History", "train",
+    "History", "train", "accuracy",
     "GeometricFit", "geometric_fit", "spread",
     "layer_norm", "LayerNorm", "layer_norm_backward",
     "clip_grad_norm_", "clip_grad_value_", "clip_grad_norm_per_tensor_",

@@ -27,10 +27,10 @@ from . import _validate
 from .data import Dataset
 from .models import MLP, MLPConfig
 from .monitor import GradientMonitor
-from .train import OPTIMIZERS, History, train
+from .train import OPTIMIZERS, History, accuracy, train
 
 __all__ = ["RunConfig", "RunRecord", "ConvergenceSummary", "HEALTHY", "BROKEN", "FIXES",
-           "with_fixes", "run", "convergence", "steps_to", "summarize", "accuracy",
+           "with_fixes", "run", "convergence", "summarize",
            "vital_signs", "vital_signs_table", "summary_table", "FIX_FOR"]
 
 
@@ -171,19 +171,6 @@ class RunRecord:
         return int(idx[-1]) if idx.numel() else 0
 
 
-def accuracy(model: torch.nn.Module, data: Dataset) -> float:
-    """Fraction of ``data`` classified correctly (NaN for a regression set or a model
-    whose outputs are not finite: a blown-up run has no meaningful prediction)."""
-    if data.task != "classification":
-        return float("nan")
-    device = next(model.parameters()).device
-    with torch.no_grad():
-        out = model(data.X.to(device))                    # (n, classes)
-    if not bool(torch.isfinite(out).all()):
-        return float("nan")
-    return float((out.argmax(1) == data.y.to(device)).double().mean())
-
-
 def run(config: RunConfig, data: Dataset, *, seed: int = 0, every: int = 10,
         eval_data: Dataset | None = None, device=None) -> RunRecord:
     """Build ``config``'s model from ``seed``, train it on ``data`` with a monitor
@@ -256,28 +243,10 @@ def _mean_std(values: list[float]) -> tuple[float, float]:
     return m, s
 
 
-def steps_to(history: History, target: float, window: int = 10) -> int | None:
-    """The first step at which the mean loss of the last ``window`` steps is <= ``target``
-    (the step counted is the window's last one), or None if that never happens.
-
-    Mini-batch losses are noisy; averaging over a window keeps one lucky batch from
-    counting as "reached". ``window=1`` is :meth:`History.steps_to`.
-    """
-    if not isinstance(history, History):
-        raise TypeError(f"history={type(history).__name__} must be a gradkit.History")
-    _validate.real("target", target)
-    _validate.integer("window", window, minimum=1)
-    loss = torch.tensor(history.loss, dtype=torch.float64)
-    if loss.numel() < window:
-        return None
-    smooth = loss.unfold(0, window, 1).mean(1)               # (steps - window + 1,)
-    hit = (smooth <= target).nonzero()
-    return int(hit[0]) + window - 1 if hit.numel() else None
-
-
 def summarize(records, target: float, window: int = 10) -> ConvergenceSummary:
     """Reduce repeated runs (a list of :class:`RunRecord` or :class:`History`) to
-    steps-to-``target`` (see :func:`steps_to`) and accuracy statistics (sample std, n - 1)."""
+    steps-to-``target`` (:meth:`History.steps_to` with ``window``) and accuracy statistics
+    (sample std, n - 1)."""
     records = list(records)
     if not records:
         raise ValueError("records must hold at least one run")
@@ -286,7 +255,7 @@ def summarize(records, target: float, window: int = 10) -> ConvergenceSummary:
     hists = [r.history if isinstance(r, RunRecord) else r for r in records]
     if not all(isinstance(h, History) for h in hists):
         raise TypeError("records must be RunRecords or Histories")
-    steps = tuple(steps_to(h, target, window) for h in hists)
+    steps = tuple(h.steps_to(target, window) for h in hists)
     mean, std = _mean_std([float(s) for s in steps if s is not None])
     accs = [r.accuracy for r in records if isinstance(r, RunRecord)]
     acc_mean, acc_std = _mean_std(accs)

@@ -11,7 +11,7 @@ from . import _validate
 from .data import Dataset
 from .monitor import _foreach_norm
 
-__all__ = ["History", "train", "OPTIMIZERS"]
+__all__ = ["History", "train", "accuracy", "OPTIMIZERS"]
 
 OPTIMIZERS = ("sgd", "momentum", "adam")
 
@@ -42,10 +42,16 @@ class History:
         k = max(1, len(self.loss) // 10)
         return sum(self.loss[-k:]) / k
 
-    def steps_to(self, target: float) -> int | None:
-        """The first step whose loss is <= ``target``, or None if it never gets there."""
-        for t, v in enumerate(self.loss):
-            if v <= target:
+    def steps_to(self, target: float, window: int = 1) -> int | None:
+        """The first step at which the mean loss of the last ``window`` steps is <=
+        ``target`` (the step counted is the window's last one), or None if never.
+
+        Mini-batch losses are noisy; a window keeps one lucky batch from counting as
+        "reached". With ``window=1`` it is the first step whose loss is <= ``target``.
+        """
+        _validate.integer("window", window, minimum=1)
+        for t in range(window - 1, len(self.loss)):
+            if sum(self.loss[t - window + 1:t + 1]) / window <= target:
                 return t
         return None
 
@@ -136,3 +142,21 @@ def train(model: nn.Module, data: Dataset, *, steps: int = 200, lr: float = 0.1,
     for group, base in zip(opt.param_groups, base_lrs):
         group["lr"] = base                              # a caller's optimizer is left as given
     return History(loss=torch.stack(losses).tolist(), grad_norm=torch.stack(norms).tolist())
+
+
+def accuracy(model: nn.Module, data: Dataset) -> float:
+    """Fraction of ``data`` classified correctly, the whole set in one batch (NaN for a
+    regression set, or for a model whose outputs are not finite: a blown-up run has no
+    meaningful prediction)."""
+    if not isinstance(model, nn.Module):
+        raise TypeError(f"model={type(model).__name__} must be a torch.nn.Module")
+    if not isinstance(data, Dataset):
+        raise TypeError(f"data={type(data).__name__} must be a gradkit.data.Dataset")
+    if data.task != "classification":
+        return float("nan")
+    device = next(model.parameters()).device
+    with torch.no_grad():
+        out = model(data.X.to(device))                    # (n, classes)
+    if not bool(torch.isfinite(out).all()):
+        return float("nan")
+    return float((out.argmax(1) == data.y.to(device)).double().mean())

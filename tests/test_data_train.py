@@ -155,3 +155,13 @@ def test_scaled_regression_bad_arguments(kwargs, words):
     from gradkit.data import scaled_regression
     with pytest.raises((TypeError, ValueError), match=words):
         scaled_regression(**kwargs)
+
+
+def test_steps_to_window():
+    h = gk.History(loss=[1.0, 0.2, 1.0, 0.4, 0.4, 0.4], grad_norm=[0.0] * 6)
+    assert h.steps_to(0.5, window=1) == h.steps_to(0.5) == 1
+    assert h.steps_to(0.5, window=3) == 5              # means of steps 1-3: 0.53, 2-4: 0.6, 3-5: 0.4
+    assert h.steps_to(0.1, window=2) is None
+    assert h.steps_to(0.5, window=10) is None
+    with pytest.raises(ValueError, match="window=0"):
+        h.steps_to(0.5, window=0)

@@ -66,7 +66,7 @@ def test_run_matches_plain_train_and_detaches():
     assert rec.history.loss == pytest.approx(h.loss, rel=1e-6, abs=1e-7)
     assert rec.monitor.steps == list(range(0, SHORT.steps, 5))
     assert not rec.monitor.attached
-    assert rec.accuracy == pytest.approx(dg.accuracy(model, DATA), abs=1e-12)
+    assert rec.accuracy == pytest.approx(gk.accuracy(model, DATA), abs=1e-12)
     assert rec.monitor.dead_fractions().shape == (6, SHORT.depth)
 
 
@@ -84,9 +84,9 @@ def test_accuracy_by_hand_and_regression():
     model = gk.MLP(2, 8)
     with torch.no_grad():
         expected = (model(DATA.X).argmax(1) == DATA.y).double().mean().item()
-    assert dg.accuracy(model, DATA) == pytest.approx(expected)
+    assert gk.accuracy(model, DATA) == pytest.approx(expected)
     reg = gk.teacher_regression(32, in_features=2)
-    assert math.isnan(dg.accuracy(gk.MLP(2, 8, out_features=1), reg))
+    assert math.isnan(gk.accuracy(gk.MLP(2, 8, out_features=1), reg))
 
 
 # ---------------------------------------------------------------- diagnosis signals
@@ -119,16 +119,6 @@ def test_finite_rows_stop_at_the_blow_up(records):
 
 
 # ---------------------------------------------------------------- convergence
-def test_steps_to_window():
-    h = gk.History(loss=[1.0, 0.2, 1.0, 0.4, 0.4, 0.4], grad_norm=[0.0] * 6)
-    assert dg.steps_to(h, 0.5, window=1) == h.steps_to(0.5) == 1
-    assert dg.steps_to(h, 0.5, window=3) == 5              # means of steps 1-3: 0.53, 2-4: 0.6, 3-5: 0.4
-    assert dg.steps_to(h, 0.1, window=2) is None
-    assert dg.steps_to(h, 0.5, window=10) is None
-    with pytest.raises(ValueError, match="window=0"):
-        dg.steps_to(h, 0.5, window=0)
-
-
 def test_summarize_by_hand():
     hs = [gk.History(loss=[1.0] * t + [0.1] * (10 - t), grad_norm=[0.0] * 10) for t in (2, 4, 6)]
     hs.append(gk.History(loss=[1.0, float("nan")] + [0.1] * 8, grad_norm=[0.0] * 10))
