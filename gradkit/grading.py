@@ -127,15 +127,50 @@ class GradeReport:
         return "\n".join(rows)
 
 
+def _kernel_transport_args(scratch: Path) -> list[str]:
+    """Command-line options that make nbgrader's kernels talk over Unix sockets in
+    ``scratch`` instead of TCP ports on localhost.
+
+    With TCP, the client picks five free ports and the kernel binds them a moment later; a
+    kernel started by another process in that moment (a second grading run, a lesson run
+    by nbval) can take one, and the kernel fails to start. Socket files in a folder of this
+    run's own cannot collide. The path must be absolute (the kernel runs in the notebook's
+    folder, the client in the course folder). Windows has no Unix sockets: TCP there.
+    """
+    if os.name != "posix":
+        return []
+    return ["--KernelManager.transport=ipc", f"--KernelManager.ip={scratch / 'kernel'}"]
+
+
+def _error_excerpt(log: str, limit: int = 8000) -> str:
+    """The part of an nbgrader log that says what went wrong: every ERROR line with the
+    indented traceback lines under it (nbgrader goes on to the next student after one
+    fails, so the cause is often far from the end of the log); the log's tail if none."""
+    keep: list[str] = []
+    under_error = False
+    for line in log.splitlines():
+        if "| ERROR]" in line or "| CRITICAL]" in line:
+            keep.append(line)
+            under_error = True
+        elif under_error and (not line.strip() or line.startswith((" ", "\t"))):
+            keep.append(line)
+        else:
+            under_error = False
+    text = "\n".join(keep) if keep else log
+    return text if len(text) <= limit else "...\n" + text[-limit:]
+
+
 def _run(args: list[str], cwd: Path) -> None:
     # nbgrader runs `alembic` from PATH: put this interpreter's bin/ first
     env = dict(os.environ)
     env["PATH"] = os.pathsep.join([str(Path(sys.executable).parent), env.get("PATH", "")])
-    proc = subprocess.run([sys.executable, "-m", "nbgrader", *args], cwd=cwd, env=env,
-                          capture_output=True, text=True)
+    with tempfile.TemporaryDirectory(prefix="gk-ipc-") as scratch:
+        extra = _kernel_transport_args(Path(scratch)) if args[0] == "autograde" else []
+        proc = subprocess.run([sys.executable, "-m", "nbgrader", *args, *extra], cwd=cwd,
+                              env=env, capture_output=True, text=True)
     if proc.returncode != 0:
         raise RuntimeError(f"nbgrader {' '.join(args)} failed (exit {proc.returncode}) in "
-                           f"{cwd}:\n{proc.stdout[-3000:]}\n{proc.stderr[-6000:]}")
+                           f"{cwd}:\n{_error_excerpt(proc.stdout + proc.stderr)}")
 
 
 def _stage_course(root: Path, assignment: str, workdir: Path) -> None:

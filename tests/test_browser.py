@@ -26,7 +26,6 @@ import os
 import secrets
 import shutil
 import signal
-import socket
 import subprocess
 import sys
 import tempfile
@@ -76,10 +75,16 @@ def _chromium() -> str | None:
 
 # --------------------------------------------------------------------------- the server
 
-def _free_port() -> int:
-    with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as s:
-        s.bind(("127.0.0.1", 0))
-        return s.getsockname()[1]
+def _server_url(runtime_dir: Path, pid: int) -> str | None:
+    """The address JupyterLab is serving on, from the file it writes once it listens
+    (started with ``--port=0``, it asks the OS for a free port and binds it at once:
+    no window in which another process could take it)."""
+    info = runtime_dir / f"jpserver-{pid}.json"
+    try:
+        port = json.loads(info.read_text())["port"]
+    except (OSError, ValueError, KeyError):
+        return None
+    return f"http://127.0.0.1:{port}"
 
 
 def _write_settings(settings_dir: Path) -> None:
@@ -146,9 +151,9 @@ def _get(url: str, timeout: float = 2.0) -> int:
         return 0
 
 
-def _stop(proc: subprocess.Popen, lab_url: str, token: str) -> None:
+def _stop(proc: subprocess.Popen, lab_url: str | None, token: str) -> None:
     """Shut JupyterLab (and its kernels) down; kill its process group if it lingers."""
-    if proc.poll() is None:
+    if proc.poll() is None and lab_url:
         try:   # the clean way: the server shuts its kernels down, then exits
             req = urllib.request.Request(f"{lab_url}/api/shutdown", method="POST",
                                          headers={"Authorization": f"token {token}"})
@@ -180,7 +185,7 @@ def lab(browser):     # browser first: no JupyterLab is started for a test that 
     paths = _stage(root)
     settings = tmp / "lab-settings"
     _write_settings(settings)
-    port, token = _free_port(), secrets.token_hex(24)
+    token = secrets.token_hex(24)
     env = dict(os.environ)
     env.pop("GRADKIT_HEADLESS", None)          # the live widgets are what is tested here
     env.update(OMP_NUM_THREADS="1", JUPYTER_CONFIG_DIR=str(tmp / "config"),
@@ -189,19 +194,22 @@ def lab(browser):     # browser first: no JupyterLab is started for a test that 
                JUPYTERLAB_WORKSPACES_DIR=str(tmp / "workspaces"))
     jupyter = Path(sys.prefix) / "bin" / "jupyter"
     cmd = [str(jupyter), "lab", "--no-browser", "--ServerApp.ip=127.0.0.1",
-           f"--port={port}", "--ServerApp.port_retries=0",
+           "--port=0", "--ServerApp.port_retries=0",
            f"--IdentityProvider.token={token}", f"--ServerApp.root_dir={root}",
-           "--LabApp.expose_app_in_browser=True"]
+           "--LabApp.expose_app_in_browser=True",
+           # kernels on Unix sockets, not TCP ports another test's kernel could take first
+           "--KernelManager.transport=ipc"]
     if os.geteuid() == 0:
         cmd.append("--allow-root")
     log = tmp / "jupyterlab.log"
-    url = f"http://127.0.0.1:{port}"
+    url = None
     with open(log, "wb") as out:
         proc = subprocess.Popen(cmd, cwd=root, env=env, stdout=out, stderr=subprocess.STDOUT,
                                 stdin=subprocess.DEVNULL, start_new_session=True)
     try:
         deadline = time.monotonic() + 90
-        while _get(f"{url}/api/status?token={token}") != 200:
+        while url is None or _get(f"{url}/api/status?token={token}") != 200:
+            url = url or _server_url(tmp / "runtime", proc.pid)
             if proc.poll() is not None or time.monotonic() > deadline:
                 text = log.read_text(errors="replace")[-4000:]
                 pytest.fail(f"JupyterLab did not start ({' '.join(cmd)}):\n{text}",

@@ -1,4 +1,6 @@
 """gradkit.grading's pure helpers (the pipeline itself is tested in test_grading_pipeline)."""
+import os
+
 import nbformat
 import pytest
 
@@ -56,3 +58,31 @@ def test_course_root_and_assignment_errors(tmp_path):
     assert grading.assignments(tmp_path) == []
     with pytest.raises(ValueError, match="assignment='ps99' is not one of"):
         grading.run_pipeline("ps99", {}, tmp_path)
+
+
+def test_error_excerpt_keeps_the_failing_students_traceback():
+    # nbgrader logs the cause, goes on grading the other students, and only then exits 1:
+    # the traceback sits in the middle of a long log
+    noise = "[AutogradeApp | INFO] Autograding someone else\n" * 400
+    log = ("[AutogradeApp | INFO] Converting notebook a.ipynb\n"
+           "[AutogradeApp | ERROR] There was an error processing assignment: submitted/x\n"
+           "[AutogradeApp | ERROR] Traceback (most recent call last):\n"
+           "      File \"client.py\", line 211, in wait_for_ready\n"
+           "    RuntimeError: Kernel didn't respond in 60 seconds\n"
+           + noise + "[AutogradeApp | ERROR] Please see the above traceback\n")
+    excerpt = grading._error_excerpt(log)
+    assert "RuntimeError: Kernel didn't respond in 60 seconds" in excerpt
+    assert "Autograding someone else" not in excerpt
+    assert excerpt.count("| ERROR]") == 3
+    # a log without ERROR lines: its tail, cut to the limit
+    plain = "line\n" * 5000
+    assert grading._error_excerpt(plain, limit=100).endswith("line\nline\n")
+    assert len(grading._error_excerpt(plain, limit=100)) <= 104
+
+
+def test_kernels_use_unix_sockets_on_posix(tmp_path):
+    args = grading._kernel_transport_args(tmp_path)
+    if os.name == "posix":
+        assert args == ["--KernelManager.transport=ipc", f"--KernelManager.ip={tmp_path / 'kernel'}"]
+    else:
+        assert args == []
