@@ -8,6 +8,9 @@ For a 20-layer x 256 MLP and a 50-layer x 64 MLP (batch 128) it times:
   - a full training step with the monitor at every=1 and every=10 against a plain step
     (targets: <= 1.15x and <= 1.03x).
 Variants are interleaved within each repeat so that machine noise hits them alike.
+With --breakdown it also times what a recorded step is made of, each part right after a
+real training step (so with the caches as training leaves them): the per-layer forward
+hooks with their activation statistics, the gradient norms, the update-to-data ratios.
 It prints figures and asserts nothing.
 """
 from __future__ import annotations
@@ -78,10 +81,40 @@ def measure(depth, width, repeats, steps):
                  "monitor every=10 / plain step": med["every=10"] / med["plain"]}
 
 
+def breakdown(depth, width, repeats, steps):
+    """Microseconds per recorded step of each part of the monitor's work."""
+    model, step = _setup(depth, width)
+    for _ in range(10):
+        step()
+    mon = gk.GradientMonitor(model, every=1)
+    hooks_only = gk.GradientMonitor(model, every=1)
+    hooks_only._record = lambda _step: None     # hooks and in-hook statistics, no record
+
+    def then(part):
+        def run():
+            step()
+            part().tolist()
+        return run
+
+    variants = {"plain": step,
+                "grad norms": then(mon._grad_norms_now),
+                "update ratios": then(mon._update_ratios)}
+    times = {k: [] for k in (*variants, "layer hooks + activation stats")}
+    for _ in range(repeats):
+        for name, fn in variants.items():
+            times[name].append(_time(fn, steps))
+        with hooks_only:
+            times["layer hooks + activation stats"].append(_time(step, steps))
+    med = {k: statistics.median(v) for k, v in times.items()}
+    return {k: (v - med["plain"]) * 1e6 for k, v in med.items() if k != "plain"}, med["plain"]
+
+
 def main() -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--repeats", type=int, default=21)
     parser.add_argument("--steps", type=int, default=20)
+    parser.add_argument("--breakdown", action="store_true",
+                        help="also time each part of a recorded step")
     args = parser.parse_args()
     if args.repeats < 1 or args.steps < 1:
         parser.error("--repeats and --steps must be >= 1")
@@ -96,6 +129,11 @@ def main() -> int:
         for name, r in ratios.items():
             verdict = "meets" if r <= TARGETS[name] else "MISSES"
             print(f"  {name:<32} {r:6.3f}x   target <= {TARGETS[name]}x: {verdict}")
+        if args.breakdown:
+            parts, plain = breakdown(depth, width, args.repeats, args.steps)
+            print(f"  parts of a recorded step (added to a plain step of {plain * 1e3:.2f} ms):")
+            for name, us in parts.items():
+                print(f"    {name:<32} {us:6.0f} us  ({us / (plain * 1e6):.1%})")
     return 0
 
 

@@ -76,7 +76,9 @@ def test_float64_model_keeps_tiny_values():
     assert torch.isfinite(mon.activation_stds()).all() and torch.isfinite(mon.update_ratios()[1]).all()
 
 
-def test_update_ratio_compares_consecutive_recorded_steps():
+@pytest.mark.parametrize("chunk_bytes", [1, 300, 1 << 20])   # one layer each / mixed / all
+def test_update_ratio_compares_consecutive_recorded_steps(monkeypatch, chunk_bytes):
+    monkeypatch.setattr(monitor_mod, "_CHUNK_BYTES", chunk_bytes)
     model = _model(3)
     x, y = _batch(3)
     opt = torch.optim.SGD(model.parameters(), lr=0.5)
@@ -269,3 +271,11 @@ def test_unit_fractions_need_unit_stats():
         mon.dead_fractions()
     with pytest.raises(RuntimeError, match="unit_stats=True"):
         mon.saturated_fractions()
+
+
+def test_cache_sized_chunks_group_consecutive_layers_up_to_the_limit(monkeypatch):
+    monkeypatch.setattr(monitor_mod, "_CHUNK_BYTES", 1000)
+    ts = [torch.zeros(n) for n in (100, 100, 50, 300, 10, 10)]   # float32: 4 bytes each
+    assert monitor_mod._cache_sized_chunks(ts) == [[0, 1, 2], [3], [4, 5]]
+    assert monitor_mod._cache_sized_chunks([torch.zeros(10, dtype=torch.float64)] * 30) == \
+        [list(range(12)), list(range(12, 24)), list(range(24, 30))]
