@@ -10,7 +10,8 @@ import pytest  # noqa: E402
 import torch  # noqa: E402
 
 from gradkit.landscapes import Quadratic, Rosenbrock, descend  # noqa: E402
-from gradkit.plots import _visible_part, plot_landscape  # noqa: E402
+from gradkit._landscape_plot import _visible_part  # noqa: E402
+from gradkit.plots import plot_landscape  # noqa: E402
 
 
 @pytest.fixture(autouse=True)
