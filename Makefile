@@ -43,41 +43,11 @@ grade-demo: install
 	$(BIN)/python -m gradkit.grading demo
 
 # Every lesson executed headless (static figures, self-checks as HTML) into build/site/,
-# with an index.html linking them in order under each notebook's first heading.
+# with an index.html linking them in order and MathJax copied alongside (reads offline).
 site: install
-	rm -rf build/site
-	OMP_NUM_THREADS=1 GRADKIT_HEADLESS=1 $(BIN)/jupyter nbconvert --to html --execute \
-		--ExecutePreprocessor.timeout=600 --output-dir build/site lessons/[0-9][0-9]_*.ipynb
-	$(BIN)/python -c "$$SITE_INDEX_PY" build/site lessons/[0-9][0-9]_*.ipynb
+	OMP_NUM_THREADS=1 GRADKIT_HEADLESS=1 $(BIN)/python -m gradkit.site build/site \
+		lessons/[0-9][0-9]_*.ipynb
 	@echo "Open build/site/index.html, or serve it: $(BIN)/python -m http.server -d build/site"
-
-define SITE_INDEX_PY
-import html, sys
-from pathlib import Path
-import nbformat
-out, lessons = Path(sys.argv[1]), [Path(p) for p in sys.argv[2:]]
-def title(path):
-    for cell in nbformat.read(path, as_version=4).cells:
-        if cell.cell_type == "markdown":
-            for line in cell.source.splitlines():
-                if line.startswith("#"):
-                    return line.lstrip("#").strip()
-    return path.stem
-items = "\n".join(f'<li><a href="{html.escape(p.stem)}.html">{html.escape(title(p))}</a></li>'
-                  for p in lessons)
-(out / "index.html").write_text(f"""<!DOCTYPE html>
-<html lang="en"><head><meta charset="utf-8"><title>Gradient stability: lessons</title>
-<style>body{{font-family:sans-serif;max-width:42em;margin:3em auto;line-height:1.5}}</style>
-</head><body><h1>Gradient stability in deep learning</h1>
-<p>The lessons, executed. The sliders are static here: run them in JupyterLab
-(<code>make lab</code>) to move them.</p>
-<ol>
-{items}
-</ol></body></html>
-""")
-print(f"wrote {out / 'index.html'} linking {len(lessons)} lessons")
-endef
-export SITE_INDEX_PY
 
 # Chromium for tests/test_browser.py (Debian's package; Playwright drives it and never
 # downloads a browser). Installed only when missing, as root, with apt-get; otherwise say

@@ -1,0 +1,34 @@
+"""gradkit.site: the lessons as HTML pages that render their equations offline."""
+import re
+
+import pytest
+
+from gradkit import site
+from tests.course import LESSONS
+
+
+def test_pages_use_the_bundled_mathjax_and_index_lists_lessons_in_order(tmp_path, capsys):
+    lessons = LESSONS[:2]
+    index = site.build_site(tmp_path / "site", lessons, execute=False)
+    out = tmp_path / "site"
+    for path in lessons:
+        page = (out / f"{path.stem}.html").read_text(encoding="utf-8")
+        scripts = re.findall(r'<script[^>]*src="([^"]*MathJax[^"]*)"', page)
+        assert scripts == [f"mathjax/MathJax.js?config={site.MATHJAX_CONFIG}"]
+        assert "cdnjs.cloudflare.com/ajax/libs/mathjax" not in page
+        assert "$" in page or "\\(" in page        # the lesson's maths is in the page
+    # the script and every config the URL names are in the copied folder
+    assert (out / "mathjax" / "MathJax.js").is_file()
+    for config in site.MATHJAX_CONFIG.split(","):
+        assert (out / "mathjax" / "config" / f"{config}.js").is_file()
+    links = re.findall(r'<a href="([^"]+)">', index.read_text(encoding="utf-8"))
+    assert links == [f"{p.stem}.html" for p in lessons]
+    assert "[1/2]" in capsys.readouterr().out     # progress, one line per lesson
+
+
+def test_bad_lesson_lists_are_refused_before_any_work(tmp_path):
+    with pytest.raises(ValueError, match=r"lessons=\[\] is empty"):
+        site.build_site(tmp_path / "site", [])
+    with pytest.raises(FileNotFoundError, match="not notebook files"):
+        site.build_site(tmp_path / "site", [tmp_path / "nope.ipynb"])
+    assert not (tmp_path / "site").exists()
