@@ -25,6 +25,8 @@ from pathlib import Path
 
 import nbformat
 
+from ._kernels import socket_kernel_settings
+
 __all__ = ["assignments", "reference_answers", "solution_cell_ids",
            "make_submission", "GradeReport", "run_pipeline", "generate_release", "samples"]
 
@@ -127,21 +129,6 @@ class GradeReport:
         return "\n".join(rows)
 
 
-def _kernel_transport_args(scratch: Path) -> list[str]:
-    """Command-line options that make nbgrader's kernels talk over Unix sockets in
-    ``scratch`` instead of TCP ports on localhost.
-
-    With TCP, the client picks five free ports and the kernel binds them a moment later; a
-    kernel started by another process in that moment (a second grading run, a lesson run
-    by nbval) can take one, and the kernel fails to start. Socket files in a folder of this
-    run's own cannot collide. The path must be absolute (the kernel runs in the notebook's
-    folder, the client in the course folder). Windows has no Unix sockets: TCP there.
-    """
-    if os.name != "posix":
-        return []
-    return ["--KernelManager.transport=ipc", f"--KernelManager.ip={scratch / 'kernel'}"]
-
-
 def _error_excerpt(log: str, limit: int = 8000) -> str:
     """The part of an nbgrader log that says what went wrong: every ERROR line with the
     indented traceback lines under it (nbgrader goes on to the next student after one
@@ -165,7 +152,8 @@ def _run(args: list[str], cwd: Path) -> None:
     env = dict(os.environ)
     env["PATH"] = os.pathsep.join([str(Path(sys.executable).parent), env.get("PATH", "")])
     with tempfile.TemporaryDirectory(prefix="gk-ipc-") as scratch:
-        extra = _kernel_transport_args(Path(scratch)) if args[0] == "autograde" else []
+        extra = ([f"--KernelManager.{k}={v}" for k, v in socket_kernel_settings(scratch).items()]
+                 if args[0] == "autograde" else [])   # kernels only in autograde
         proc = subprocess.run([sys.executable, "-m", "nbgrader", *args, *extra], cwd=cwd,
                               env=env, capture_output=True, text=True)
     if proc.returncode != 0:

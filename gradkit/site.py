@@ -13,13 +13,14 @@ Command line::
 from __future__ import annotations
 
 import html
-import os
 import shutil
 import sys
 import time
 from pathlib import Path
 
 import nbformat
+
+from ._kernels import socket_kernel_settings
 
 __all__ = ["build_site", "MATHJAX_CONFIG"]
 
@@ -46,18 +47,14 @@ def _title(nb, fallback: str) -> str:
 
 
 def _execute(nb, folder: Path, timeout: int) -> None:
-    """Run ``nb`` in ``folder`` with a fresh kernel, on Unix sockets where there are any
-    (no TCP ports to collide with another kernel, and no warning about them)."""
+    """Run ``nb`` in ``folder`` with a fresh kernel, on Unix sockets where there are any."""
     import tempfile
 
     from nbconvert.preprocessors import ExecutePreprocessor
     from traitlets.config import Config
 
     with tempfile.TemporaryDirectory(prefix="gk-site-") as scratch:
-        config = Config()
-        if os.name == "posix":   # an absolute path: the kernel runs in the lesson's folder
-            config.KernelManager.transport = "ipc"
-            config.KernelManager.ip = str(Path(scratch) / "kernel")
+        config = Config({"KernelManager": socket_kernel_settings(scratch)})
         ExecutePreprocessor(timeout=timeout, kernel_name="python3", config=config).preprocess(
             nb, {"metadata": {"path": str(folder)}})
 

@@ -4,16 +4,16 @@
   that cells run without errors; lessons must also run without warnings.
 - All cells of one notebook share a kernel, so they are put in one ``xdist_group``
   (``make test`` runs ``--dist loadgroup``): a notebook never gets split across workers.
-- nbval's kernels talk over Unix sockets, not TCP ports (POSIX only). A TCP kernel is
-  given five ports that were free a moment before it binds them; with two test workers,
-  nbgrader and JupyterLab starting kernels at once, another kernel can take one first.
+- nbval's kernels talk over Unix sockets, not TCP ports (POSIX only): see
+  ``gradkit._kernels`` for why.
 """
 import itertools
-import os
 import shutil
 import tempfile
 
 import pytest
+
+from gradkit._kernels import socket_kernel_settings
 
 _ipc_dir: str | None = None
 
@@ -28,17 +28,14 @@ def _use_ipc_kernels() -> None:
 
     class IpcKernelManager(KernelManager):
         def __init__(self, **kwargs):
-            # an absolute path: the kernel runs in the notebook's folder, pytest elsewhere
-            kwargs.setdefault("transport", "ipc")
-            kwargs.setdefault("ip", os.path.join(_ipc_dir, f"kernel{next(counter)}"))
-            super().__init__(**kwargs)
+            super().__init__(**{**socket_kernel_settings(_ipc_dir, f"kernel{next(counter)}"),
+                                **kwargs})
 
     nbval.kernel.KernelManager = IpcKernelManager
 
 
 def pytest_configure(config):
-    if os.name == "posix":
-        _use_ipc_kernels()
+    _use_ipc_kernels()
 
 
 def pytest_unconfigure(config):

@@ -5,6 +5,7 @@ import nbformat
 import pytest
 
 from gradkit import grading
+from gradkit._kernels import socket_kernel_settings
 
 
 def _cell(source, gid, solution=False, grade=False):
@@ -81,8 +82,8 @@ def test_error_excerpt_keeps_the_failing_students_traceback():
 
 
 def test_kernels_use_unix_sockets_on_posix(tmp_path):
-    args = grading._kernel_transport_args(tmp_path)
-    if os.name == "posix":
-        assert args == ["--KernelManager.transport=ipc", f"--KernelManager.ip={tmp_path / 'kernel'}"]
+    settings = socket_kernel_settings(tmp_path / "sub" / "..", "k3")
+    if os.name == "posix":     # absolute, resolved: the kernel and its client share it
+        assert settings == {"transport": "ipc", "ip": str(tmp_path.resolve() / "k3")}
     else:
-        assert args == []
+        assert settings == {}
