@@ -231,8 +231,8 @@ class GradientMonitor:
         return hook
 
     def _output_stats(self, z: torch.Tensor) -> tuple:
-        """(sum of z, ||z||, numel[, dead fraction, saturated fraction]) of one output:
-        two reductions (sums and a norm, not torch.std_mean: far cheaper on a CPU); the
+        """(sum of z, ||z||, numel[, live-unit fraction, saturated fraction]) of one
+        output: two reductions (sums and a norm, not torch.std_mean: far cheaper on a CPU); the
         rest of the arithmetic is done for all layers at once when the step is recorded."""
         if z.dtype not in (torch.float32, torch.float64):
             z = z.float()
@@ -311,23 +311,19 @@ class GradientMonitor:
         cache between its four passes (subtract, norm, copy, norm): on a 20 x 256 MLP
         that saves a third of the time of whole-model passes; on many small layers the
         chunks hold many layers, so there are still few calls."""
-        L = len(self._weights)
-        f64 = dict(dtype=torch.float64, device=self._weights[0].device)
-        first = self._previous is None
-        if first:
-            self._previous = [torch.empty_like(W) for W in self._weights]
+        if self._previous is None:     # the buffers, allocated once, hold W from now on
+            self._previous = [W.detach().clone() for W in self._weights]
+            return torch.full((len(self._weights),), _NAN, dtype=torch.float64,
+                              device=self._weights[0].device)
         diff_norms, weight_norms = [], []
         for chunk in self._chunks:
             prev = [self._previous[l] for l in chunk]
             now = [self._weights[l].detach() for l in chunk]
-            if not first:
-                torch._foreach_sub_(prev, now)                       # now W_prev - W
-                diff_norms += _foreach_norm(prev)
+            torch._foreach_sub_(prev, now)                           # now W_prev - W
+            diff_norms += _foreach_norm(prev)
             torch._foreach_copy_(prev, now)
             weight_norms += _foreach_norm(prev)
-        if first:
-            return torch.full((L,), _NAN, **f64)
-        return (torch.stack(diff_norms) / torch.stack(weight_norms)).to(**f64)
+        return (torch.stack(diff_norms) / torch.stack(weight_norms)).double()
 
     # ---------------------------------------------------------------------- results
     def _column_block(self, k: int) -> torch.Tensor:
