@@ -11,6 +11,7 @@ Variants are interleaved within each repeat so that machine noise hits them alik
 With --breakdown it also times what a recorded step is made of, each part right after a
 real training step (so with the caches as training leaves them): the per-layer forward
 hooks with their activation statistics, the gradient norms, the update-to-data ratios.
+With --floor it times the memory traffic that even a single fused kernel would cause.
 It prints figures and asserts nothing.
 """
 from __future__ import annotations
@@ -96,9 +97,13 @@ def breakdown(depth, width, repeats, steps):
             part().tolist()
         return run
 
+    def ratio_parts():
+        parts = mon._update_ratio_parts()       # None on the first call (buffers made)
+        return torch.stack(parts[0] + parts[1]) if parts else torch.zeros(0)
+
     variants = {"plain": step,
                 "grad norms": then(mon._grad_norms_now),
-                "update ratios": then(mon._update_ratios)}
+                "update ratios": then(ratio_parts)}
     times = {k: [] for k in (*variants, "layer hooks + activation stats")}
     for _ in range(repeats):
         for name, fn in variants.items():
@@ -109,12 +114,36 @@ def breakdown(depth, width, repeats, steps):
     return {k: (v - med["plain"]) * 1e6 for k, v in med.items() if k != "plain"}, med["plain"]
 
 
+def memory_floor(depth, width, repeats):
+    """Microseconds of the memory traffic any exact monitor must cause, from cold caches:
+    the update ratio must at least read W and W_prev and write W_prev (one fused pass,
+    timed here as an in-place subtraction over all weights at once); the gradient norms
+    must read every gradient once."""
+    model, _ = _setup(depth, width)
+    n = sum(m.weight.numel() for m in model.layers)
+    w, prev, grad = torch.randn(n), torch.randn(n), torch.randn(n)
+    evict = torch.zeros(16 << 20)              # 64 MB, larger than any L2 here
+
+    def cold(fn):
+        times = []
+        for _ in range(repeats):
+            evict.add_(1.0)
+            t0 = time.perf_counter()
+            fn()
+            times.append(time.perf_counter() - t0)
+        return statistics.median(times) * 1e6
+    return {"update ratio: read W, W_prev, write W_prev": cold(lambda: prev.sub_(w)),
+            "gradient norms: read every gradient": cold(lambda: torch.linalg.vector_norm(grad))}
+
+
 def main() -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--repeats", type=int, default=21)
     parser.add_argument("--steps", type=int, default=20)
     parser.add_argument("--breakdown", action="store_true",
                         help="also time each part of a recorded step")
+    parser.add_argument("--floor", action="store_true",
+                        help="also time the memory traffic a fused monitor could not avoid")
     args = parser.parse_args()
     if args.repeats < 1 or args.steps < 1:
         parser.error("--repeats and --steps must be >= 1")
@@ -134,6 +163,11 @@ def main() -> int:
             print(f"  parts of a recorded step (added to a plain step of {plain * 1e3:.2f} ms):")
             for name, us in parts.items():
                 print(f"    {name:<32} {us:6.0f} us  ({us / (plain * 1e6):.1%})")
+        if args.floor:
+            print(f"  memory traffic no implementation avoids (cold caches, plain step "
+                  f"{med['plain'] * 1e3:.2f} ms):")
+            for name, us in memory_floor(depth, width, args.repeats).items():
+                print(f"    {name:<44} {us:6.0f} us  ({us / (med['plain'] * 1e6):.1%})")
     return 0
 
 

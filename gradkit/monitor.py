@@ -46,6 +46,13 @@ def _foreach_norm(tensors: list[torch.Tensor]) -> list[torch.Tensor]:
 _CHUNK_BYTES = 256 * 1024   # a chunk of weights (plus its copy) fits a typical L2 cache
 
 
+def _divide(a: float, b: float) -> float:
+    """a / b for norms, as a tensor division would give it: 0/0 is NaN, x/0 is inf."""
+    if b:
+        return a / b
+    return _NAN if a == 0 or math.isnan(a) else math.inf
+
+
 def _cache_sized_chunks(tensors: list[torch.Tensor]) -> list[list[int]]:
     """Consecutive indices of ``tensors`` in groups of at most ``_CHUNK_BYTES`` (a larger
     tensor is a group by itself)."""
@@ -266,45 +273,53 @@ class GradientMonitor:
         if self._handles:
             self._sync_layer_hooks()
 
+    def _grad_norm_list(self) -> list[torch.Tensor | None]:
+        """||dL/dW_l|| of every tracked layer as 0-d tensors from one fused call (None
+        where ``.grad`` is None)."""
+        grads = [W.grad for W in self._weights]
+        present = [g.detach() for g in grads if g is not None]
+        norms = iter(_foreach_norm(present) if present else ())
+        return [next(norms) if g is not None else None for g in grads]
+
     def _grad_norms_now(self) -> torch.Tensor:
         """||dL/dW_l|| of every tracked layer as one tensor (NaN where .grad is None)."""
-        grads = [W.grad for W in self._weights]
-        if all(g is not None for g in grads):
-            return torch.stack(_foreach_norm([g.detach() for g in grads]))
         nan = torch.full((), _NAN, device=self._weights[0].device)
-        present = iter(_foreach_norm([g.detach() for g in grads if g is not None]))
-        return torch.stack([next(present) if g is not None else nan for g in grads])
+        return torch.stack([nan if n is None else n for n in self._grad_norm_list()])
 
     def _record(self, step: int) -> None:
+        """Store one row: every statistic of this step is a 0-d tensor until a single
+        ``stack(...).tolist()``; the arithmetic on L numbers per statistic is then done in
+        Python floats (float64), which costs less than a dozen small tensor operations."""
         L = len(self._weights)
-        device = self._weights[0].device
-        grad_norm = self._grad_norms_now()
-
         stats = self._pending
         self._pending = [None] * L
-        f64 = dict(dtype=torch.float64, device=device)   # results keep float64 precision
-        mean, std, dead, saturated = (torch.full((L,), _NAN, **f64) for _ in range(4))
-        seen = [l for l, st in enumerate(stats) if st is not None]
-        if seen:
-            idx = torch.tensor(seen, device=device)
-
-            def part(k):    # the k-th statistic of every seen layer, as one float64 tensor
-                return torch.stack([stats[l][k] for l in seen]).to(**f64)
-            n = torch.tensor([stats[l][2] for l in seen], **f64)
-            m = part(0) / n
-            mean[idx] = m
-            std[idx] = (part(1).square() / n - m * m).clamp_min(0.0).sqrt()
-            if self.unit_stats:
-                dead[idx], saturated[idx] = 1.0 - part(3), part(4)
-
-        ratio = self._update_ratios()
-
-        row = torch.cat([t.to(**f64) for t in (grad_norm, mean, std, ratio, dead, saturated)])
-        self._rows.append(row.tolist())  # the one host sync of a recorded step
+        nan = torch.full((), _NAN, device=self._weights[0].device)
+        ratio_parts = self._update_ratio_parts()
+        # layout: grad norms, then per output statistic one block of L, then ratio parts
+        scalars = [nan if n is None else n for n in self._grad_norm_list()]
+        k_stats = (0, 1, 3, 4) if self.unit_stats else (0, 1)
+        for k in k_stats:
+            scalars += [nan if st is None else st[k] for st in stats]
+        if ratio_parts is not None:
+            scalars += ratio_parts[0] + ratio_parts[1]
+        values = torch.stack(scalars).tolist()   # the one host sync of a recorded step
+        blocks = [values[i:i + L] for i in range(0, len(values), L)]
+        grad_norm, sums, norms = blocks[0], blocks[1], blocks[2]
+        counts = [0 if st is None else st[2] for st in stats]
+        mean = [s / n if n else _NAN for s, n in zip(sums, counts)]
+        std = [math.sqrt(max(q * q / n - m * m, 0.0)) if n else _NAN   # max keeps a NaN
+               for q, n, m in zip(norms, counts, mean)]
+        nans = [_NAN] * L
+        dead, saturated = ([1.0 - f for f in blocks[3]], blocks[4]) if self.unit_stats \
+            else (nans, nans)
+        ratio = nans if ratio_parts is None else \
+            [_divide(d, w) for d, w in zip(blocks[-2], blocks[-1])]
+        self._rows.append(grad_norm + mean + std + ratio + dead + saturated)
         self.steps.append(step)
 
-    def _update_ratios(self) -> torch.Tensor:
-        """||W - W_prev|| / ||W|| per layer (NaN the first time); then W_prev = W.
+    def _update_ratio_parts(self) -> tuple[list[torch.Tensor], list[torch.Tensor]] | None:
+        """(||W - W_prev||, ||W||) per layer as 0-d tensors (None the first time); then
+        W_prev = W.
 
         W_prev lives in buffers allocated once (a fresh tensor per step costs ~15x more).
         The weights are taken a chunk at a time, each chunk small enough to stay in the
@@ -313,8 +328,7 @@ class GradientMonitor:
         chunks hold many layers, so there are still few calls."""
         if self._previous is None:     # the buffers, allocated once, hold W from now on
             self._previous = [W.detach().clone() for W in self._weights]
-            return torch.full((len(self._weights),), _NAN, dtype=torch.float64,
-                              device=self._weights[0].device)
+            return None
         diff_norms, weight_norms = [], []
         for chunk in self._chunks:
             prev = [self._previous[l] for l in chunk]
@@ -323,7 +337,7 @@ class GradientMonitor:
             diff_norms += _foreach_norm(prev)
             torch._foreach_copy_(prev, now)
             weight_norms += _foreach_norm(prev)
-        return (torch.stack(diff_norms) / torch.stack(weight_norms)).double()
+        return diff_norms, weight_norms
 
     # ---------------------------------------------------------------------- results
     def _column_block(self, k: int) -> torch.Tensor:

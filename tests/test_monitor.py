@@ -279,3 +279,23 @@ def test_cache_sized_chunks_group_consecutive_layers_up_to_the_limit(monkeypatch
     assert monitor_mod._cache_sized_chunks(ts) == [[0, 1, 2], [3], [4, 5]]
     assert monitor_mod._cache_sized_chunks([torch.zeros(10, dtype=torch.float64)] * 30) == \
         [list(range(12)), list(range(12, 24)), list(range(24, 30))]
+
+
+def test_non_finite_and_zero_values_come_out_as_a_tensor_would_give_them():
+    # the statistics are combined in Python floats: NaN must stay NaN, 0/0 be NaN, x/0 inf
+    assert monitor_mod._divide(1.0, 0.0) == math.inf
+    assert math.isnan(monitor_mod._divide(0.0, 0.0))
+    assert math.isnan(monitor_mod._divide(float("nan"), 0.0))
+    assert monitor_mod._divide(3.0, 2.0) == 1.5
+    model = _model(8)
+    with torch.no_grad():
+        model.layers[1].weight.zero_()
+    model.layers[1].weight.requires_grad_(False)   # stays zero: ||0 - 0|| / ||0||
+    x, y = _batch(8)
+    x[0, 0] = float("nan")                         # NaN activations everywhere
+    with gk.GradientMonitor(model) as mon:
+        for _ in range(2):
+            model.zero_grad()
+            F.cross_entropy(model(x), y).backward()
+    assert torch.isnan(mon.activation_means()).all() and torch.isnan(mon.activation_stds()).all()
+    assert math.isnan(mon.update_ratios()[1, 1])
