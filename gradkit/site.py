@@ -4,7 +4,8 @@ Each lesson is executed (headless: every widget as its static figure) and render
 HTML with its figures embedded; an ``index.html`` links them in order under each
 notebook's first heading. nbconvert's pages load MathJax from a CDN; here MathJax 2 comes
 from the ``jupyter-server-mathjax`` package (a course dependency) and is copied next to
-the pages, so the equations render with no network.
+the pages, so the equations render with no network; the pages fetch no script from
+the network at all.
 
 Command line::
 
@@ -25,6 +26,13 @@ from ._kernels import socket_kernel_settings
 __all__ = ["build_site", "MATHJAX_CONFIG"]
 
 MATHJAX_CONFIG = "TeX-AMS-MML_HTMLorMML-full,Safe"   # both ship with jupyter-server-mathjax
+
+
+_CONFIG_TAG = '<script type="text/x-mathjax-config">'
+# jupyter-server-mathjax ships the STIX web fonts only: without this, MathJax asks for
+# its TeX fonts, which are not there
+_FONT_CONFIG = (_CONFIG_TAG + 'MathJax.Hub.Config({"HTML-CSS": {availableFonts: [], '
+                'preferredFont: null, webFont: "STIX-Web", imageFont: null}});</script>\n')
 
 
 def _mathjax_dir() -> Path:
@@ -57,6 +65,13 @@ def _execute(nb, folder: Path, timeout: int) -> None:
         config = Config({"KernelManager": socket_kernel_settings(scratch)})
         ExecutePreprocessor(timeout=timeout, kernel_name="python3", config=config).preprocess(
             nb, {"metadata": {"path": str(folder)}})
+
+
+def _static(nb):
+    """``nb`` without the saved state of live widgets: a static page cannot run them, and
+    with that state nbconvert adds a script fetching a widget renderer from a CDN."""
+    nb.metadata.pop("widgets", None)
+    return nb
 
 
 def _index(titles: dict[str, str]) -> str:
@@ -106,7 +121,11 @@ def build_site(out_dir, lessons, *, execute: bool = True, timeout: int = 600) ->
         nb = nbformat.read(path, as_version=4)
         if execute:
             _execute(nb, path.parent.resolve(), timeout)
-        body, _ = exporter.from_notebook_node(nb)
+        body, _ = exporter.from_notebook_node(_static(nb))
+        # nbconvert's template always loads require.js from a CDN; nothing on these
+        # pages uses it (no live widgets, no JavaScript outputs)
+        body = body.replace(f'<script src="{exporter.require_js_url}"></script>', "")
+        body = body.replace(_CONFIG_TAG, _FONT_CONFIG + _CONFIG_TAG, 1)
         (out / f"{path.stem}.html").write_text(body, encoding="utf-8")
         titles[path.stem] = _title(nb, path.stem)
         print(f", {time.perf_counter() - t0:.1f} s", flush=True)

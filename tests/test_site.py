@@ -29,6 +29,7 @@ def test_pages_use_the_bundled_mathjax_and_index_lists_lessons_in_order(tmp_path
         assert scripts == [f"mathjax/MathJax.js?config={site.MATHJAX_CONFIG}"]
         assert "cdnjs.cloudflare.com/ajax/libs/mathjax" not in page
         assert _first_formula(path) in page     # the lesson's TeX, left for MathJax
+        assert re.findall(r'<script[^>]*src="(https?:[^"]*)"', page) == []   # nothing fetched
     # the script and every config the URL names are in the copied folder
     assert (out / "mathjax" / "MathJax.js").is_file()
     for config in site.MATHJAX_CONFIG.split(","):
@@ -44,3 +45,15 @@ def test_bad_lesson_lists_are_refused_before_any_work(tmp_path):
     with pytest.raises(FileNotFoundError, match="not notebook files"):
         site.build_site(tmp_path / "site", [tmp_path / "nope.ipynb"])
     assert not (tmp_path / "site").exists()
+
+
+def test_saved_widget_state_does_not_make_the_page_fetch_a_renderer(tmp_path):
+    nb = nbformat.v4.new_notebook(cells=[nbformat.v4.new_markdown_cell("# A lesson\n$x$")])
+    nb.metadata["widgets"] = {"application/vnd.jupyter.widget-state+json":
+                              {"state": {}, "version_major": 2, "version_minor": 0}}
+    path = tmp_path / "01_widgets.ipynb"
+    nbformat.write(nb, path)
+    site.build_site(tmp_path / "site", [path], execute=False)
+    page = (tmp_path / "site" / "01_widgets.html").read_text(encoding="utf-8")
+    assert "html-manager" not in page and "require.js" not in page
+    assert re.findall(r'<script[^>]*src="(https?:[^"]*)"', page) == []
