@@ -30,8 +30,10 @@ def test_pages_use_the_bundled_mathjax_and_index_lists_lessons_in_order(tmp_path
         assert "cdnjs.cloudflare.com/ajax/libs/mathjax" not in page
         assert _first_formula(path) in page     # the lesson's TeX, left for MathJax
         assert re.findall(r'<script[^>]*src="(https?:[^"]*)"', page) == []   # nothing fetched
+        assert 'webFont: "STIX-Web"' in page    # the one web font the package ships
     # the script and every config the URL names are in the copied folder
     assert (out / "mathjax" / "MathJax.js").is_file()
+    assert (out / "mathjax" / "fonts" / "HTML-CSS" / "STIX-Web").is_dir()
     for config in site.MATHJAX_CONFIG.split(","):
         assert (out / "mathjax" / "config" / f"{config}.js").is_file()
     links = re.findall(r'<a href="([^"]+)">', index.read_text(encoding="utf-8"))
