@@ -10,7 +10,7 @@ steps-to-target and accuracy statistics. Nothing here draws; see ``gradkit.plots
 
 :data:`BROKEN` holds four failures one change away from :data:`HEALTHY`: vanishing
 gradients in a deep sigmoid net (Glorot & Bengio 2010), activations and gradients that
-explode under too large an init (He et al. 2015), dead ReLUs (Lu et al. 2019, "Dying
+explode under too large an init (He et al. 2015), dead ReLUs (Lu et al. 2020, "Dying
 ReLU and initialization") and a learning rate past the stable range. :func:`vital_signs`
 reads the monitor's records the way Karpathy's CS231n notes (about 2016) suggest, e.g.
 the update-to-data ratio, whose "about 1e-3 per step" is a rule of thumb, not a law.

@@ -30,6 +30,7 @@ import torch
 from torch import nn
 
 from . import _validate
+from ._update_ratio import UpdateNorms
 
 __all__ = ["GradientMonitor", "gradient_flow", "layer_grad_norms", "tracked_layers"]
 
@@ -43,29 +44,11 @@ def _foreach_norm(tensors: list[torch.Tensor]) -> list[torch.Tensor]:
     return [torch.linalg.vector_norm(t) for t in tensors]
 
 
-_CHUNK_BYTES = 256 * 1024   # a chunk of weights (plus its copy) fits a typical L2 cache
-
-
 def _divide(a: float, b: float) -> float:
     """a / b for norms, as a tensor division would give it: 0/0 is NaN, x/0 is inf."""
     if b:
         return a / b
     return _NAN if a == 0 or math.isnan(a) else math.inf
-
-
-def _cache_sized_chunks(tensors: list[torch.Tensor]) -> list[list[int]]:
-    """Consecutive indices of ``tensors`` in groups of at most ``_CHUNK_BYTES`` (a larger
-    tensor is a group by itself)."""
-    chunks: list[list[int]] = [[]]
-    size = 0
-    for i, t in enumerate(tensors):
-        nbytes = t.numel() * t.element_size()
-        if chunks[-1] and size + nbytes > _CHUNK_BYTES:
-            chunks.append([])
-            size = 0
-        chunks[-1].append(i)
-        size += nbytes
-    return chunks
 
 
 def tracked_layers(model: nn.Module) -> list[tuple[str, nn.Module]]:
@@ -165,11 +148,14 @@ class GradientMonitor:
         self._layer_handles: list = []  # per-layer forward hooks, on recorded steps only
         self._backward_seen = 0     # backward passes since attach
         self._in_backward = False   # a step-end callback is queued
-        # per layer, from the forward pass of the coming recorded step: the output's
-        # statistics (see _output_stats), or None
-        self._pending: list[tuple | None] = [None] * len(layers)
-        self._previous: list[torch.Tensor] | None = None  # weights at the last recorded step
-        self._chunks = _cache_sized_chunks(weights)
+        # the output statistics of the coming recorded step's forward pass, one column per
+        # layer (see _output_stats), allocated on first use; a column counts only if the
+        # layer ran in that pass (its count is then > 0)
+        self._stats: torch.Tensor | None = None
+        self._cells: list[list[torch.Tensor]] = []   # per statistic, its L 0-d views
+        self._counts = [0] * len(layers)     # numel of each output
+        self._units = [0] * len(layers)      # units (last dimension) of each output
+        self._update_norms = UpdateNorms(weights)
         self.steps: list[int] = []
         self._rows: list[list[float]] = []
 
@@ -234,21 +220,32 @@ class GradientMonitor:
         def hook(module, inputs, output):
             if (torch.is_grad_enabled() and isinstance(output, torch.Tensor)
                     and output.numel() > 0):
-                self._pending[l] = self._output_stats(output.detach())
+                self._output_stats(l, output.detach())
         return hook
 
-    def _output_stats(self, z: torch.Tensor) -> tuple:
-        """(sum of z, ||z||, numel[, live-unit fraction, saturated fraction]) of one
-        output: two reductions (sums and a norm, not torch.std_mean: far cheaper on a CPU); the
-        rest of the arithmetic is done for all layers at once when the step is recorded."""
-        if z.dtype not in (torch.float32, torch.float64):
-            z = z.float()
-        stats = (z.sum(), torch.linalg.vector_norm(z), z.numel())
+    def _output_stats(self, l: int, z: torch.Tensor) -> None:
+        """Write layer ``l``'s output statistics into column ``l`` of the buffer: the sum of
+        z and ||z|| (two reductions, not torch.std_mean: far cheaper on a CPU), with
+        ``unit_stats`` also the numbers of live units and of saturated entries. Each
+        reduction writes straight into the buffer; the arithmetic is done for all layers
+        at once when the step is recorded."""
+        if self._stats is None:
+            dtype = z.dtype if z.dtype in (torch.float32, torch.float64) else torch.float32
+            self._stats = torch.full((4 if self.unit_stats else 2, len(self._weights)),
+                                     _NAN, dtype=dtype, device=z.device)
+            self._cells = [list(row.unbind()) for row in self._stats]
+        stats, cells = self._stats, self._cells
+        if z.dtype != stats.dtype or z.device != stats.device:
+            z = z.to(stats.device, stats.dtype)
+        torch.sum(z, None, out=cells[0][l])
+        torch.linalg.vector_norm(z, out=cells[1][l])
+        self._counts[l] = z.numel()
         if self.unit_stats:
             units = z.reshape(-1, z.shape[-1]) if z.dim() > 1 else z.reshape(-1, 1)
-            stats += ((units > 0).any(0).sum() / units.shape[1],     # (examples, units)
-                      (units.abs() >= self.saturation).sum() / units.numel())
-        return stats
+            torch.sum(units.gt(0).any(0), None, dtype=stats.dtype, out=cells[2][l])
+            torch.sum(units.abs() >= self.saturation, None, dtype=stats.dtype,
+                      out=cells[3][l])
+            self._units[l] = units.shape[1]    # units: (examples, units)
 
     def _model_forward_hook(self, module, inputs, output):
         if not torch.is_grad_enabled():
@@ -273,71 +270,49 @@ class GradientMonitor:
         if self._handles:
             self._sync_layer_hooks()
 
-    def _grad_norm_list(self) -> list[torch.Tensor | None]:
-        """||dL/dW_l|| of every tracked layer as 0-d tensors from one fused call (None
-        where ``.grad`` is None)."""
+    def _weight_grads(self) -> tuple[list[torch.Tensor | None], torch.Tensor | None]:
+        """Every tracked weight's ``.grad`` (None where it has none) and the norms of those
+        present as one tensor, from one fused call (None if no weight has a gradient)."""
         grads = [W.grad for W in self._weights]
-        present = [g.detach() for g in grads if g is not None]
-        norms = iter(_foreach_norm(present) if present else ())
-        return [next(norms) if g is not None else None for g in grads]
+        present = [g for g in grads if g is not None]
+        return grads, (torch.stack(_foreach_norm(present)) if present else None)
 
-    def _grad_norms_now(self) -> torch.Tensor:
-        """||dL/dW_l|| of every tracked layer as one tensor (NaN where .grad is None)."""
-        nan = torch.full((), _NAN, device=self._weights[0].device)
-        return torch.stack([nan if n is None else n for n in self._grad_norm_list()])
-
+    @torch.no_grad()
     def _record(self, step: int) -> None:
-        """Store one row: every statistic of this step is a 0-d tensor until a single
-        ``stack(...).tolist()``; the arithmetic on L numbers per statistic is then done in
+        """Store one row. Every statistic of this step is in one of three tensors (the
+        output statistics, the gradient norms, the update norms) until a single
+        ``cat(...).tolist()``; the arithmetic on L numbers per statistic is then done in
         Python floats (float64), which costs less than a dozen small tensor operations."""
         L = len(self._weights)
-        stats = self._pending
-        self._pending = [None] * L
-        nan = torch.full((), _NAN, device=self._weights[0].device)
-        ratio_parts = self._update_ratio_parts()
-        # layout: grad norms, then per output statistic one block of L, then ratio parts
-        scalars = [nan if n is None else n for n in self._grad_norm_list()]
-        k_stats = (0, 1, 3, 4) if self.unit_stats else (0, 1)
-        for k in k_stats:
-            scalars += [nan if st is None else st[k] for st in stats]
-        if ratio_parts is not None:
-            scalars += ratio_parts[0] + ratio_parts[1]
-        values = torch.stack(scalars).tolist()   # the one host sync of a recorded step
-        blocks = [values[i:i + L] for i in range(0, len(values), L)]
-        grad_norm, sums, norms = blocks[0], blocks[1], blocks[2]
-        counts = [0 if st is None else st[2] for st in stats]
+        grads, grad_norms = self._weight_grads()
+        update_norms = self._update_norms()       # (2, L), None the first time
+        parts = [] if self._stats is None else [self._stats.view(-1)]
+        if grad_norms is not None:
+            parts.append(grad_norms)
+        if update_norms is not None:
+            parts.append(update_norms.view(-1))
+        device = parts[0].device if parts else None
+        values = torch.cat([p.to(device) for p in parts]).tolist() if parts else []
+        n_stats = 0 if self._stats is None else self._stats.numel()
+        blocks = [values[i:i + L] for i in range(0, n_stats, L)]
+        found = iter(values[n_stats:])
+        grad_norm = [_NAN if g is None else next(found) for g in grads]
+        nans = [_NAN] * L
+        sums, norms, live, saturated = blocks + [nans] * (4 - len(blocks))
+        counts, units = self._counts, self._units   # 0 where a layer did not run
+        self._counts, self._units = [0] * L, [0] * L
         mean = [s / n if n else _NAN for s, n in zip(sums, counts)]
         std = [math.sqrt(max(q * q / n - m * m, 0.0)) if n else _NAN   # max keeps a NaN
                for q, n, m in zip(norms, counts, mean)]
-        nans = [_NAN] * L
-        dead, saturated = ([1.0 - f for f in blocks[3]], blocks[4]) if self.unit_stats \
-            else (nans, nans)
-        ratio = nans if ratio_parts is None else \
-            [_divide(d, w) for d, w in zip(blocks[-2], blocks[-1])]
+        dead = [1.0 - c / u if u else _NAN for c, u in zip(live, units)]
+        saturated = [c / n if n else _NAN for c, n in zip(saturated, counts)]
+        if update_norms is None:
+            ratio = nans
+        else:
+            update = list(found)         # ||W - W_prev|| then ||W||
+            ratio = [_divide(d, w) for d, w in zip(update[:L], update[L:])]
         self._rows.append(grad_norm + mean + std + ratio + dead + saturated)
         self.steps.append(step)
-
-    def _update_ratio_parts(self) -> tuple[list[torch.Tensor], list[torch.Tensor]] | None:
-        """(||W - W_prev||, ||W||) per layer as 0-d tensors (None the first time); then
-        W_prev = W.
-
-        W_prev lives in buffers allocated once (a fresh tensor per step costs ~15x more).
-        The weights are taken a chunk at a time, each chunk small enough to stay in the
-        cache between its four passes (subtract, norm, copy, norm): on a 20 x 256 MLP
-        that saves a third of the time of whole-model passes; on many small layers the
-        chunks hold many layers, so there are still few calls."""
-        if self._previous is None:     # the buffers, allocated once, hold W from now on
-            self._previous = [W.detach().clone() for W in self._weights]
-            return None
-        diff_norms, weight_norms = [], []
-        for chunk in self._chunks:
-            prev = [self._previous[l] for l in chunk]
-            now = [self._weights[l].detach() for l in chunk]
-            torch._foreach_sub_(prev, now)                           # now W_prev - W
-            diff_norms += _foreach_norm(prev)
-            torch._foreach_copy_(prev, now)
-            weight_norms += _foreach_norm(prev)
-        return diff_norms, weight_norms
 
     # ---------------------------------------------------------------------- results
     def _column_block(self, k: int) -> torch.Tensor:
@@ -381,9 +356,10 @@ class GradientMonitor:
 
     def reset(self) -> None:
         """Forget everything recorded (hooks stay as they are)."""
-        self.steps, self._rows, self._previous = [], [], None
+        self.steps, self._rows = [], []
+        self._update_norms.reset()
         self._backward_seen = 0
-        self._pending = [None] * len(self._weights)
+        self._counts, self._units = [0] * len(self._weights), [0] * len(self._weights)
         if self._handles:
             self._sync_layer_hooks()
 

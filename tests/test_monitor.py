@@ -6,6 +6,7 @@ import torch
 import torch.nn.functional as F
 
 import gradkit as gk
+from gradkit import _update_ratio as update_ratio_mod
 from gradkit import monitor as monitor_mod
 
 
@@ -76,9 +77,11 @@ def test_float64_model_keeps_tiny_values():
     assert torch.isfinite(mon.activation_stds()).all() and torch.isfinite(mon.update_ratios()[1]).all()
 
 
+@pytest.mark.parametrize("stack_bytes", [0, 1 << 20])   # none / the two 8 x 8 stacked
 @pytest.mark.parametrize("chunk_bytes", [1, 300, 1 << 20])   # one layer each / mixed / all
-def test_update_ratio_compares_consecutive_recorded_steps(monkeypatch, chunk_bytes):
-    monkeypatch.setattr(monitor_mod, "_CHUNK_BYTES", chunk_bytes)
+def test_update_ratio_compares_consecutive_recorded_steps(monkeypatch, chunk_bytes, stack_bytes):
+    monkeypatch.setattr(update_ratio_mod, "_CHUNK_BYTES", chunk_bytes)
+    monkeypatch.setattr(update_ratio_mod, "_STACK_BYTES", stack_bytes)
     model = _model(3)
     x, y = _batch(3)
     opt = torch.optim.SGD(model.parameters(), lr=0.5)
@@ -274,10 +277,10 @@ def test_unit_fractions_need_unit_stats():
 
 
 def test_cache_sized_chunks_group_consecutive_layers_up_to_the_limit(monkeypatch):
-    monkeypatch.setattr(monitor_mod, "_CHUNK_BYTES", 1000)
+    monkeypatch.setattr(update_ratio_mod, "_CHUNK_BYTES", 1000)
     ts = [torch.zeros(n) for n in (100, 100, 50, 300, 10, 10)]   # float32: 4 bytes each
-    assert monitor_mod._cache_sized_chunks(ts) == [[0, 1, 2], [3], [4, 5]]
-    assert monitor_mod._cache_sized_chunks([torch.zeros(10, dtype=torch.float64)] * 30) == \
+    assert update_ratio_mod._cache_sized_chunks(ts) == [[0, 1, 2], [3], [4, 5]]
+    assert update_ratio_mod._cache_sized_chunks([torch.zeros(10, dtype=torch.float64)] * 30) == \
         [list(range(12)), list(range(12, 24)), list(range(24, 30))]
 
 
@@ -299,3 +302,49 @@ def test_non_finite_and_zero_values_come_out_as_a_tensor_would_give_them():
             F.cross_entropy(model(x), y).backward()
     assert torch.isnan(mon.activation_means()).all() and torch.isnan(mon.activation_stds()).all()
     assert math.isnan(mon.update_ratios()[1, 1])
+
+
+class _Skipping(torch.nn.Module):
+    """Three linear layers; the middle one runs only when ``use_middle`` is set."""
+
+    def __init__(self):
+        super().__init__()
+        torch.manual_seed(9)
+        self.layers = torch.nn.ModuleList(torch.nn.Linear(3, 3) for _ in range(3))
+        self.use_middle = True
+
+    def forward(self, x):
+        for l, layer in enumerate(self.layers):
+            if l != 1 or self.use_middle:
+                x = torch.tanh(layer(x))
+        return x
+
+
+def test_layer_skipped_on_a_recorded_step_is_nan_on_that_step_only():
+    model = _Skipping()
+    x, y = _batch(9)
+    with gk.GradientMonitor(model) as mon:
+        for use_middle in (True, False, True):
+            model.use_middle = use_middle
+            model.zero_grad(set_to_none=True)
+            F.cross_entropy(model(x), y).backward()
+    means, stds = mon.activation_means(), mon.activation_stds()
+    assert torch.isfinite(means[0]).all() and torch.isfinite(means[2]).all()
+    assert math.isnan(means[1, 1]) and math.isnan(stds[1, 1])   # did not run, no stale values
+    assert torch.isfinite(means[1, [0, 2]]).all()
+    assert math.isnan(mon.grad_norms()[1, 1])
+
+
+def test_bfloat16_outputs_are_reduced_in_float32():
+    model = _model(10).to(torch.bfloat16)
+    x, y = _batch(10)
+    x = x.to(torch.bfloat16)
+    zs, _ = _by_hand(model, x, y)
+    with gk.GradientMonitor(model, unit_stats=True) as mon:
+        F.cross_entropy(model(x).float(), y).backward()
+    means = torch.tensor([z.float().mean().item() for z in zs], dtype=torch.float64)
+    stds = torch.tensor([z.float().std(unbiased=False).item() for z in zs], dtype=torch.float64)
+    torch.testing.assert_close(mon.activation_means()[0], means, rtol=1e-4, atol=1e-5)
+    torch.testing.assert_close(mon.activation_stds()[0], stds, rtol=1e-4, atol=1e-5)
+    dead = torch.tensor([(z <= 0).all(0).float().mean().item() for z in zs], dtype=torch.float64)
+    torch.testing.assert_close(mon.dead_fractions()[0], dead)
