@@ -20,6 +20,8 @@ from __future__ import annotations
 
 import torch
 
+from ._foreach import _foreach_norm
+
 _STACK_BYTES = 64 * 1024    # weights up to this size are stacked with their own shape
 _CHUNK_BYTES = 256 * 1024   # a chunk of weights (plus its copy) fits a typical L2 cache
 
@@ -92,9 +94,9 @@ class UpdateNorms:
             prev = [self._previous[l] for l in chunk]
             now = [Ws[l].detach() for l in chunk]
             torch._foreach_sub_(prev, now)                       # now W_prev - W
-            apart_diff += torch._foreach_norm(prev)
+            apart_diff += _foreach_norm(prev)
             torch._foreach_copy_(prev, now)
-            apart_norm += torch._foreach_norm(prev)
+            apart_norm += _foreach_norm(prev)
         if self._unstacked:
             apart = torch.stack(apart_diff + apart_norm).view(2, -1)
             if not diff:

@@ -20,7 +20,7 @@ from typing import Iterable
 import torch
 
 from . import _validate
-from .monitor import _foreach_norm
+from ._foreach import _foreach_norm
 
 __all__ = ["clip_grad_norm_", "clip_grad_value_", "clip_grad_norm_per_tensor_", "clip_hit_rate"]
 

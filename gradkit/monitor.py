@@ -30,18 +30,12 @@ import torch
 from torch import nn
 
 from . import _validate
+from ._foreach import _foreach_norm
 from ._update_ratio import UpdateNorms
 
 __all__ = ["GradientMonitor", "gradient_flow", "layer_grad_norms", "tracked_layers"]
 
 _NAN = float("nan")
-
-
-def _foreach_norm(tensors: list[torch.Tensor]) -> list[torch.Tensor]:
-    """Euclidean norms of a list of tensors, in one fused call where torch offers one."""
-    if hasattr(torch, "_foreach_norm"):
-        return list(torch._foreach_norm(tensors))
-    return [torch.linalg.vector_norm(t) for t in tensors]
 
 
 def _divide(a: float, b: float) -> float:

@@ -9,7 +9,7 @@ from torch import nn
 
 from . import _validate
 from .data import Dataset
-from .monitor import _foreach_norm
+from ._foreach import _foreach_norm
 
 __all__ = ["History", "train", "accuracy", "OPTIMIZERS"]
 

@@ -6,6 +6,7 @@ import torch
 import torch.nn.functional as F
 
 import gradkit as gk
+from gradkit import _foreach as foreach_mod
 from gradkit import _update_ratio as update_ratio_mod
 from gradkit import monitor as monitor_mod
 
@@ -209,11 +210,32 @@ def test_not_a_module():
 
 def test_foreach_norm_fallback_matches(monkeypatch):
     ts = [torch.randn(3, 4), torch.randn(7), torch.zeros(2, 2)]
-    fused = torch.stack(monitor_mod._foreach_norm(ts))
+    fused = torch.stack(foreach_mod._foreach_norm(ts))
     monkeypatch.delattr(torch, "_foreach_norm")
-    plain = torch.stack(monitor_mod._foreach_norm(ts))
+    plain = torch.stack(foreach_mod._foreach_norm(ts))
     torch.testing.assert_close(fused, plain)
     torch.testing.assert_close(plain, torch.stack([t.norm() for t in ts]))
+
+
+@pytest.mark.parametrize("stack_bytes", [0, 1 << 20])   # none / the two 8 x 8 stacked
+def test_monitor_records_the_same_without_foreach_norm(monkeypatch, stack_bytes):
+    # every norm the monitor takes goes through the fallback when torch lacks the fused call
+    monkeypatch.setattr(update_ratio_mod, "_STACK_BYTES", stack_bytes)
+    x, y = _batch(11)
+
+    def run():
+        model = _model(11)
+        opt = torch.optim.SGD(model.parameters(), lr=0.5)
+        with gk.GradientMonitor(model) as mon:
+            for _ in range(3):
+                opt.zero_grad()
+                F.cross_entropy(model(x), y).backward()
+                opt.step()
+        return torch.stack([mon.grad_norms(), mon.update_ratios()])
+
+    fused = run()
+    monkeypatch.delattr(torch, "_foreach_norm")
+    torch.testing.assert_close(run(), fused, equal_nan=True)
 
 
 def test_layer_grad_norms_order_values_and_missing():
