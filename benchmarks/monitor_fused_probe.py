@@ -32,6 +32,12 @@ _SOURCE = r"""
 #include <cmath>
 #include <vector>
 
+// the loops read raw memory: only contiguous float32 CPU tensors will do
+static void check(const torch::Tensor& t, const char* what) {
+  TORCH_CHECK(t.device().is_cpu() && t.scalar_type() == torch::kFloat && t.is_contiguous(),
+              what, " must be a contiguous float32 CPU tensor");
+}
+
 // sum of x and sum of x^2 over n floats, 16 lanes at a time
 static void sum_and_squares(const float* __restrict__ x, long n, double& s, double& q) {
   float ls[16] = {0}, lq[16] = {0};
@@ -49,6 +55,8 @@ torch::Tensor update_norms(const std::vector<torch::Tensor>& W, std::vector<torc
   auto out = torch::empty({2, L}, torch::kFloat64);
   double* o = out.data_ptr<double>();
   for (long l = 0; l < L; ++l) {
+    check(W[l], "W"); check(P[l], "W_prev");
+    TORCH_CHECK(W[l].numel() == P[l].numel(), "W and W_prev must have the same size");
     const float* __restrict__ w = W[l].data_ptr<float>();
     float* __restrict__ p = P[l].data_ptr<float>();
     const long n = W[l].numel();
@@ -70,6 +78,9 @@ torch::Tensor update_norms(const std::vector<torch::Tensor>& W, std::vector<torc
 
 // out[0][l] = sum(z), out[1][l] = ||z||
 void sum_and_norm(const torch::Tensor& z, torch::Tensor& out, long l) {
+  check(z, "z");
+  TORCH_CHECK(out.scalar_type() == torch::kFloat && out.is_contiguous() && l < out.size(1),
+              "out must be a contiguous float32 (2, L) tensor with l < L");
   double s, q;
   sum_and_squares(z.data_ptr<float>(), z.numel(), s, q);
   float* o = out.data_ptr<float>();
@@ -82,6 +93,7 @@ torch::Tensor norms(const std::vector<torch::Tensor>& G) {
   auto out = torch::empty({(long)G.size()}, torch::kFloat32);
   float* o = out.data_ptr<float>();
   for (size_t l = 0; l < G.size(); ++l) {
+    check(G[l], "a gradient");
     double s, q;
     sum_and_squares(G[l].data_ptr<float>(), G[l].numel(), s, q);
     o[l] = std::sqrt(q);
