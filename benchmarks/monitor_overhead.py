@@ -77,14 +77,17 @@ def _time(fn, n, name=None):
     return seconds
 
 
-def measure(depth, width, repeats, steps):
+def measure(depth, width, repeats, steps, monitor=None):
+    """Medians and target ratios; ``monitor`` is the monitor class (default
+    gk.GradientMonitor)."""
+    Monitor = gk.GradientMonitor if monitor is None else monitor
     model, step = _setup(depth, width)
     for _ in range(10):
         step()
-    monitors = {e: gk.GradientMonitor(model, every=e) for e in (1, 10)}
+    monitors = {e: Monitor(model, every=e) for e in (1, 10)}
     F.cross_entropy(model(torch.randn(128, width)), torch.randint(10, (128,))).backward()
     params = list(model.parameters())
-    recorder = gk.GradientMonitor(model)          # never attached: only its norm routine
+    recorder = Monitor(model)          # never attached: only its norm routine
 
     def read_norms():
         recorder._weight_grads()[1].tolist()
