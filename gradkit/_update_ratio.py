@@ -23,7 +23,10 @@ import torch
 from ._foreach import _foreach_norm
 
 _STACK_BYTES = 64 * 1024    # weights up to this size are stacked with their own shape
-_CHUNK_BYTES = 256 * 1024   # a chunk of weights (plus its copy) fits a typical L2 cache
+# a chunk of weights plus its copy fits a typical L2 cache; measured right after a real
+# step on the 20 x 256 MLP (one run), 256 KB chunks added 905 us, 768 KB 1007 us and
+# 1.5 MB 1269 us (one norm call per chunk instead of two was slower at every size)
+_CHUNK_BYTES = 256 * 1024
 
 
 def _cache_sized_chunks(tensors: list[torch.Tensor]) -> list[list[int]]:
