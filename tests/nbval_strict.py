@@ -6,10 +6,15 @@
   (``make test`` runs ``--dist loadgroup``): a notebook never gets split across workers.
 - nbval's kernels talk over Unix sockets, not TCP ports (POSIX only): see
   ``gradkit._kernels`` for why.
+- After a lesson's last cell, one more item runs ``tests/lesson_claims/<lesson>.py`` in
+  the same kernel: the numbers and outcomes the prose states, checked against what the
+  lesson just measured (see ``tests/lesson_claims/_claim.py``).
 """
 import itertools
+import pathlib
 import shutil
 import tempfile
+from collections import defaultdict
 
 import pytest
 
@@ -43,8 +48,39 @@ def pytest_unconfigure(config):
         shutil.rmtree(_ipc_dir, ignore_errors=True)
 
 
+_CLAIMS = pathlib.Path(__file__).parent / "lesson_claims"
+
+
+def _claims_item(last_cell):
+    """An extra cell item for a lesson, run in its kernel after ``last_cell``."""
+    import nbformat
+    from nbval.plugin import IPyNbCell
+
+    notebook = last_cell.path
+    readme = notebook.parent.parent / "README.md"
+    claims = _CLAIMS / f"{notebook.stem}.py"
+    source = (f"exec(compile(open({str(_CLAIMS / '_claim.py')!r}, encoding='utf-8').read(), "
+              f"'_claim.py', 'exec'))\n"
+              f"_run_claims({str(notebook)!r}, {str(readme)!r}, {str(claims)!r}, globals())")
+    if not claims.is_file():
+        source = f"raise FileNotFoundError('every lesson needs a claims file: {claims}')"
+    return IPyNbCell.from_parent(last_cell.parent, name="claims", cell_num=last_cell.cell_num + 1,
+                                 cell=nbformat.v4.new_code_cell(source),
+                                 options=defaultdict(bool, check=False))
+
+
 @pytest.hookimpl(tryfirst=True)
 def pytest_collection_modifyitems(items):
+    # A lesson collected whole gets its claims item right after its last cell (a
+    # notebook's items are consecutive), to run in its kernel before the kernel stops.
+    ends = {}
+    for i, item in enumerate(items):
+        if type(item).__name__ == "IPyNbCell":
+            ends.setdefault(item.parent, []).append(i)
+    for notebook, at in sorted(ends.items(), key=lambda kv: -kv[1][-1]):
+        whole = len(at) == sum(c.cell_type == "code" for c in notebook.nb.cells)
+        if notebook.path.parent.name == "lessons" and notebook.path.stem[:2].isdigit() and whole:
+            items.insert(at[-1] + 1, _claims_item(items[at[-1]]))
     for item in items:
         if type(item).__name__ == "IPyNbCell":
             item.add_marker(pytest.mark.xdist_group(f"lesson_{item.path.stem}"))
