@@ -11,11 +11,15 @@ from tests.course import LESSONS, ROOT
 CLAIMS = ROOT / "tests" / "lesson_claims"
 
 
-def _run_claims():
+def _claim_module() -> dict:
     namespace = {}
     exec(compile((CLAIMS / "_claim.py").read_text(encoding="utf-8"), "_claim.py", "exec"),
          namespace)
-    return namespace["_run_claims"]
+    return namespace
+
+
+def _run_claims():
+    return _claim_module()["_run_claims"]
 
 
 @pytest.mark.parametrize("lesson", LESSONS, ids=lambda p: p.stem)
@@ -65,6 +69,13 @@ def test_a_claims_file_without_claims_fails_and_where_is_checked(course):
         _check(course, "x = 1\n")
     with pytest.raises(ValueError, match="where='slides' is not one of lesson, README"):
         _check(course, 'claim("loss", True, where="slides")\n')
+
+
+def test_decades_off_fit_is_zero_on_a_geometric_sequence_and_finds_an_outlier():
+    decades_off_fit = _claim_module()["decades_off_fit"]
+    assert decades_off_fit([3.0 * 0.5 ** k for k in range(6)]).abs().max() < 1e-12
+    off = decades_off_fit([1.0, 1.0, 10.0, 1.0, 1.0])     # flat fit through 10^(1/5)
+    assert off.tolist() == pytest.approx([-0.2, -0.2, 0.8, -0.2, -0.2])
 
 
 def _collected(*args):

@@ -7,12 +7,10 @@ import torch
 
 
 def straightness(norms):
-    # largest distance of log(norm) from its fitted straight line, as a fraction of the
-    # curve's range on the log scale (0 = a perfect straight line)
-    fit = gk.geometric_fit(norms)
-    y = torch.as_tensor(norms, dtype=torch.float64).log()
-    line = math.log(fit.scale) + torch.arange(len(y), dtype=torch.float64) * math.log(fit.rate)
-    return ((y - line).abs().max() / (y.max() - y.min())).item()
+    # largest distance of a curve from its fitted straight line on the log scale, as a
+    # fraction of the curve's own range there (0 = a perfect straight line)
+    y = torch.as_tensor(norms, dtype=torch.float64).log10()
+    return (decades_off_fit(norms).abs().max() / (y.max() - y.min())).item()
 
 
 # 1. Backpropagation multiplies Jacobians

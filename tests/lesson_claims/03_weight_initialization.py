@@ -35,14 +35,10 @@ relu = {name: r for (a, name), r in rates.items() if a == "relu"}
 tanh = {name: r for (a, name), r in rates.items() if a == "tanh"}
 
 
-def off_line(values):
-    # largest distance, on the log scale, of a profile from its geometric fit
-    fit, k = gk.geometric_fit(values), torch.arange(len(values), dtype=torch.float64)
-    return (values.log() - math.log(fit.scale) - k * math.log(fit.rate)).abs().max().item()
-
-
-wiggle = max(off_line(s[hidden]) for (a, _), pair in profiles.items() if a == "relu" for s in pair)
-claim("For ReLU every curve is a straight line", wiggle < 0.5, got=wiggle)   # judgement: < e^0.5
+wiggle = max(decades_off_fit(s[hidden]).abs().max().item()
+             for (a, _), pair in profiles.items() if a == "relu" for s in pair)
+# judgement: every point within a factor e^0.5 (0.22 decades) of the fit
+claim("For ReLU every curve is a straight line", wiggle < 0.5 / math.log(10), got=wiggle)
 claim(r"the collapse under $\mathcal N(0, 0.01^2)$ and Xavier, the blow-up under "
       r"$\mathcal N(0, 1)$ are geometric, and Kaiming stays flat",
       max(relu["N(0, 0.01²)"] + relu["Xavier"]) < 1 < min(relu["N(0, 1)"])

@@ -220,25 +220,24 @@ claim(r"and did not rescue the $\\mathcal N(0, 0.01^2)$ net, whose gradients wer
       r"$\\epsilon$.",
       "relu-N(0,0.01²)" not in rescued and tiny_n.max() < EPS, got=tiny_n.max().item())
 
-# ReLU + Xavier, entry by entry: the weights whose gradient is exactly 0 at initialisation
-# (one forward/backward pass of the seed-0 net, a few ms), and which of them touch a unit
-# that is off for every example, in its own layer's output or in its input
+# ReLU + Xavier, entry by entry: about half the weights get a gradient of exactly 0, and
+# every weight into or out of a hidden unit that is off for every example is among them
+# (gk.probe again: one forward/backward pass of the seed-0 net, a few ms)
 torch.manual_seed(0)
 _depth, _activation, _init = NETS["relu-xavier"]
-_net = gk.MLP(_depth, 32, activation=_activation, init=_init)
-_seen = []
-_hooks = [m.register_forward_hook(lambda m, args, z: _seen.append((args[0], z)))
-          for m in _net.layers]
-torch.nn.functional.cross_entropy(_net(spirals.X), spirals.y).backward()
-for _h in _hooks:
-    _h.remove()
-_zero = _dead = _total = 0
-for l, (m, (x, z)) in enumerate(zip(_net.layers, _seen)):
-    off_out = (z <= 0).all(0) if l < len(_net.layers) - 1 else torch.zeros(z.shape[1], dtype=torch.bool)
-    touches_off = off_out[:, None] | (x == 0).all(0)[None, :]
-    _zero += (m.weight.grad == 0).sum().item()
-    _dead += ((m.weight.grad == 0) & touches_off).sum().item()
-    _total += m.weight.numel()
-claim("at initialisation about half of them get a gradient of exactly 0, mostly because a unit "
-      "they connect is off for every example", 0.4 <= _zero / _total <= 0.6 and _dead / _zero > 0.5,
-      got=(_zero / _total, _dead / _zero))
+_seen = gk.probe(gk.MLP(_depth, 32, activation=_activation, init=_init), spirals)
+_off = [(z <= 0).all(0) for z in _seen.z[:-1]]            # hidden units, (32,) per layer
+_touching, _moved = 0, 0   # weights touching an off unit; those of them with a gradient
+for l, g in enumerate(_seen.grad_W):                      # g: (out, in)
+    touches_off = torch.zeros_like(g, dtype=torch.bool)
+    if l < len(_off):
+        touches_off |= _off[l][:, None]
+    if l > 0:
+        touches_off |= _off[l - 1][None, :]
+    _touching += touches_off.sum().item()
+    _moved += (touches_off & (g != 0)).sum().item()
+claim("at initialisation about half of them get a gradient of exactly 0 (printed above), since a "
+      "weight into or out of a unit that no example switches on gets none",
+      0.4 <= zero["relu-xavier"] <= 0.6 and _touching > 0 and _moved == 0,
+      got={"exactly 0": zero["relu-xavier"], "touching an off unit": _touching,
+           "of them with a gradient": _moved})

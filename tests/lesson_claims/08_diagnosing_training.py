@@ -61,7 +61,7 @@ van_loss = statistics.median(van.history.loss[10:])     # the median: robust to 
 claim("The loss sits at $\\ln 2$: the net does not learn",
       abs(van_loss - LN2) < 0.02 and van.accuracy == 0.5, got=(van_loss, van.accuracy))
 line = gk.geometric_fit(g0[1:])                     # layers 2-10
-off = [math.log10(g / (line.scale * line.rate ** k)) for k, g in enumerate(g0[1:].tolist())]
+off = decades_off_fit(g0[1:]).tolist()
 # "a straight line": every point within 0.2 decades of the fitted line (judgement)
 claim("The gradient flow is a straight line on the log scale from layer 2 on (layer 1 sits "
       "lower still)", max(map(abs, off)) < 0.2 and g0[0] < line.scale / line.rate,

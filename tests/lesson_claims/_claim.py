@@ -5,6 +5,9 @@ A claim ties a sentence of the prose to what the lesson just measured::
 
     claim("about a hundred times larger", 50 <= growth <= 200, got=growth)
 
+Claims files also get ``decades_off_fit(values)``, for prose that says "a straight line on
+the log scale".
+
 It breaks when the quoted words are no longer in the lesson (whitespace and line breaks
 do not matter; the self-check questions in code cells count as prose), so prose and check
 change together, or when the measurement no longer agrees with them. ``where="README"`` quotes the course table of README.md instead.
@@ -12,6 +15,15 @@ change together, or when the measurement no longer agrees with them. ``where="RE
 import json as _json
 import pathlib as _pathlib
 import sys as _sys
+
+
+def decades_off_fit(values):
+    """Each value's distance from the geometric fit through all of them, in decades
+    (log10 of value / fitted value): 0 everywhere for an exact geometric sequence."""
+    import gradkit
+    import torch
+    v = torch.as_tensor(values, dtype=torch.float64).reshape(-1)
+    return torch.log10(v / gradkit.geometric_fit(v)(torch.arange(v.numel())))
 
 
 def _run_claims(notebook: str, readme: str, claims_file: str, namespace: dict) -> None:
@@ -36,7 +48,7 @@ def _run_claims(notebook: str, readme: str, claims_file: str, namespace: dict) -
                           f"measured {got!r}")
 
     code = compile(_pathlib.Path(claims_file).read_text(encoding="utf-8"), claims_file, "exec")
-    exec(code, {**namespace, "claim": claim})    # a copy: the lesson's variables stay as they are
+    exec(code, {**namespace, "claim": claim, "decades_off_fit": decades_off_fit})    # a copy: the lesson's variables stay as they are
     if count[0] == 0:
         broken.append(f"{claims_file} checks no claim")
     if broken:
