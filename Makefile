@@ -17,7 +17,7 @@ help:
 	@echo "make grade-demo  run the nbgrader pipeline on sample submissions, print grades"
 	@echo "make site        render every lesson, executed, to HTML in build/site/ (open index.html)"
 	@echo "make browser     install chromium for the browser test if missing (root + apt-get)"
-	@echo "make bench       run the benchmark scripts"
+	@echo "make bench       time each lesson headless, then the GradientMonitor overhead (about 7 min)"
 
 install: $(STAMP)
 
@@ -64,6 +64,7 @@ browser:
 
 bench: install
 	GRADKIT_HEADLESS=1 $(BIN)/python benchmarks/lesson_runtime.py
+	$(BIN)/python benchmarks/monitor_overhead.py --breakdown --floor --repeats 31
 
 lock:
 	rm -rf build/lockenv && $(PYTHON) -m venv build/lockenv

@@ -12,21 +12,27 @@ import argparse
 import os
 import statistics
 import sys
+import tempfile
 import time
 from pathlib import Path
 
 import nbformat
 from nbclient import NotebookClient
+from traitlets.config import Config
+
+from gradkit._kernels import socket_kernel_settings
 
 ROOT = Path(__file__).resolve().parent.parent
 
 
 def run_once(path: Path) -> float:
     nb = nbformat.read(path, as_version=4)
-    t0 = time.perf_counter()
-    NotebookClient(nb, timeout=600, kernel_name="python3",
-                   resources={"metadata": {"path": str(path.parent)}}).execute()
-    return time.perf_counter() - t0
+    with tempfile.TemporaryDirectory(prefix="lesson-runtime-") as sockets:
+        config = Config({"KernelManager": socket_kernel_settings(sockets)})
+        t0 = time.perf_counter()
+        NotebookClient(nb, timeout=600, kernel_name="python3", config=config,
+                       resources={"metadata": {"path": str(path.parent)}}).execute()
+        return time.perf_counter() - t0
 
 
 def main() -> int:
