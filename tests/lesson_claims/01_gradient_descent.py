@@ -139,8 +139,8 @@ hb_count = {b: steps_to_tolerance(p) for b, p in momentum_runs.items()}
 # In the long run the error decays like the largest root |z| of z^2 - (1 + beta - lr*lambda) z
 # + beta over the two curvatures (lr = 1/L here). That rate, computed, is at least sqrt(beta),
 # and the rate measured over the last 500 steps agrees with it at the 3 decimals printed. At
-# beta = 0.99 the window measures 0.99481, a hair below sqrt(0.99) = 0.99499, and single steps
-# shrink the distance by far more: the distance oscillates, as the prose now says.
+# beta = 0.99 the window measures 0.99481, a hair below sqrt(0.99) = 0.99499, and some single
+# steps shrink the distance by more than sqrt(0.99): the distance oscillates, as the prose says.
 def long_run_rate(beta, lr=1 / L100):
     sizes = []
     for lam in q100.curvatures.tolist():
