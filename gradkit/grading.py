@@ -147,9 +147,14 @@ def _error_excerpt(log: str, limit: int = 8000) -> str:
     return text if len(text) <= limit else "...\n" + text[-limit:]
 
 
-def _run(args: list[str], cwd: Path) -> None:
+def _run(args: list[str], cwd: Path, env_changes: dict[str, str | None] | None = None) -> None:
     # nbgrader runs `alembic` from PATH: put this interpreter's bin/ first
     env = dict(os.environ)
+    for key, value in (env_changes or {}).items():
+        if value is None:
+            env.pop(key, None)
+        else:
+            env[key] = value
     env["PATH"] = os.pathsep.join([str(Path(sys.executable).parent), env.get("PATH", "")])
     with tempfile.TemporaryDirectory(prefix="gk-ipc-") as scratch:
         extra = ([f"--KernelManager.{k}={v}" for k, v in socket_kernel_settings(scratch).items()]
@@ -186,7 +191,7 @@ def _check_assignment(assignment: str, root: Path) -> None:
 
 
 def run_pipeline(assignment: str, submissions: dict[str, object], root=None,
-                 workdir=None) -> GradeReport:
+                 workdir=None, env: dict[str, str | None] | None = None) -> GradeReport:
     """Grade submissions with the real nbgrader pipeline, in a scratch copy of the course.
 
     generate_assignment -> submitted/<student>/ -> autograde (all students in one call)
@@ -197,6 +202,9 @@ def run_pipeline(assignment: str, submissions: dict[str, object], root=None,
         submissions: ``{student_id: notebook}`` (nbformat notebooks).
         root: the course's top folder (default: the current directory).
         workdir: where to build the scratch course (default: a new temp dir, removed after).
+        env: environment changes for the nbgrader commands and so for the kernels that
+            run the notebooks (``{"ATEN_CPU_CAPABILITY": "avx2"}``); ``None`` as a value
+            removes that variable.
 
     Returns:
         A :class:`GradeReport` read from the gradebook.
@@ -208,6 +216,10 @@ def run_pipeline(assignment: str, submissions: dict[str, object], root=None,
     bad = [s for s in submissions if not s.replace("_", "").replace("-", "").isalnum()]
     if bad:
         raise ValueError(f"student ids {bad} must be letters, digits, '_' or '-'")
+    bad_env = {k: v for k, v in (env or {}).items()
+               if not isinstance(k, str) or not (v is None or isinstance(v, str))}
+    if bad_env:
+        raise ValueError(f"env={bad_env!r}: names must be strings and values strings or None")
     t0 = time.perf_counter()
     tmp = None
     if workdir is None:
@@ -221,7 +233,7 @@ def run_pipeline(assignment: str, submissions: dict[str, object], root=None,
             dest = work / "submitted" / student / assignment
             dest.mkdir(parents=True, exist_ok=True)
             nbformat.write(nb, dest / f"{assignment}.ipynb")
-        _run(["autograde", assignment, "--force"], work)
+        _run(["autograde", assignment, "--force"], work, env)
         _run(["generate_feedback", assignment, "--force"], work)
         _run(["export"], work)
         report = GradeReport(assignment)

@@ -20,6 +20,27 @@ def mutants(assignment: str) -> dict:
     return importlib.import_module(f"tests.mutants.{assignment}").MUTANTS
 
 
+def variants(assignment: str) -> dict:
+    """The ``VARIANTS`` of ``tests/equivalents/<assignment>.py``: correct answers written in
+    a different but equivalent way (order of operations, library calls), in the mutants'
+    format without ``loses``. Empty if there is no file."""
+    if not (ROOT / "tests" / "equivalents" / f"{assignment}.py").is_file():
+        return {}
+    return importlib.import_module(f"tests.equivalents.{assignment}").VARIANTS
+
+
+def variant_submissions(assignment: str, reference: dict[str, str]) -> list[dict[str, str]]:
+    """The variants as few full answer sets as possible: the k-th set takes the k-th variant
+    of every cell that has one, and the reference answer elsewhere."""
+    by_cell: dict[str, list[dict]] = {}
+    for v in variants(assignment).values():
+        by_cell.setdefault(v["cell"], []).append(v)
+    rounds = max((len(vs) for vs in by_cell.values()), default=0)
+    return [{**reference, **{cell: mutant_answer(reference, vs[k])
+                             for cell, vs in by_cell.items() if k < len(vs)}}
+            for k in range(rounds)]
+
+
 def mutant_answer(reference: dict[str, str], mutant: dict) -> str:
     """The wrong answer a mutant submits: its ``source``, or the reference answer of its
     cell with each ``(old, new)`` of ``replace`` applied (``old`` must occur exactly once)."""

@@ -51,19 +51,23 @@ def pytest_unconfigure(config):
 _CLAIMS = pathlib.Path(__file__).parent / "lesson_claims"
 
 
+def claims_source(notebook: pathlib.Path) -> str:
+    """The code that checks a lesson's claims, run in its kernel after its last cell."""
+    readme = notebook.parent.parent / "README.md"
+    claims = _CLAIMS / f"{notebook.stem}.py"
+    if not claims.is_file():
+        return f"raise FileNotFoundError('every lesson needs a claims file: {claims}')"
+    return (f"exec(compile(open({str(_CLAIMS / '_claim.py')!r}, encoding='utf-8').read(), "
+            f"'_claim.py', 'exec'))\n"
+            f"_run_claims({str(notebook)!r}, {str(readme)!r}, {str(claims)!r}, globals())")
+
+
 def _claims_item(last_cell):
     """An extra cell item for a lesson, run in its kernel after ``last_cell``."""
     import nbformat
     from nbval.plugin import IPyNbCell
 
-    notebook = last_cell.path
-    readme = notebook.parent.parent / "README.md"
-    claims = _CLAIMS / f"{notebook.stem}.py"
-    source = (f"exec(compile(open({str(_CLAIMS / '_claim.py')!r}, encoding='utf-8').read(), "
-              f"'_claim.py', 'exec'))\n"
-              f"_run_claims({str(notebook)!r}, {str(readme)!r}, {str(claims)!r}, globals())")
-    if not claims.is_file():
-        source = f"raise FileNotFoundError('every lesson needs a claims file: {claims}')"
+    source = claims_source(pathlib.Path(last_cell.path))
     return IPyNbCell.from_parent(last_cell.parent, name="claims", cell_num=last_cell.cell_num + 1,
                                  cell=nbformat.v4.new_code_cell(source),
                                  options=defaultdict(bool, check=False))

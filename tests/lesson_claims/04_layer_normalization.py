@@ -90,13 +90,25 @@ claim("The loss is the same for every $c$ (up to the tiny effect of $\\epsilon$)
 # 5. A badly initialised deep MLP, with and without LN
 w_plain, w_ln = probes["without LN"].grad_W_norm(), probes["with LN"].grad_W_norm()
 d_ln = probes["with LN"].delta_norm()
-claim("Without LN the first layer's gradient is thousands of times larger than the last one's",
-      1e3 <= ratio["without LN"] < 1e4, got=ratio["without LN"])
-# "a straight line on the log scale": every layer within a factor 3 (half a decade, on a plot
-# spanning four) of a geometric fit that grows toward the input (a judgement call)
-plain_fit = gk.geometric_fit(w_plain)
-plain_off = w_plain.double() / plain_fit(torch.arange(len(w_plain)))
-claim("Without LN the weight gradient grows geometrically toward the input, a straight line on the log scale",
+# The net without LN is chaotic: its ratio is one draw that differs between CPU instruction
+# sets (measured 6.5e3 at avx2/avx512, 4.9e4 at default, 5e3-7e4 under nudges of 1-3 rounding
+# steps), so the prose gives the range, and checks the nudged net's ratio against it too
+claim("Without LN the first layer's gradient is thousands to tens of thousands of times larger "
+      "than the last one's (the exact number depends on your machine; we will see why)",
+      all(1e3 <= r < 1e5 for r in (ratio["without LN"], nudged_ratio["without LN"]))
+      and abs(nudged_ratio["without LN"] / ratio["without LN"] - 1) > 0.1,
+      got={"ratio": ratio["without LN"], "nudged": nudged_ratio["without LN"]})
+claim("range (thousands to tens of thousands for this net)",
+      all(1e3 <= r < 1e5 for r in (ratio["without LN"], nudged_ratio["without LN"])),
+      got={"ratio": ratio["without LN"], "nudged": nudged_ratio["without LN"]})
+# "a straight line on the log scale": every layer from 2 to 18 within a factor 3 (half a
+# decade, on a plot spanning four) of a geometric fit through them that grows toward the
+# input (a judgement call); layer 1 (2 inputs) and the level last two layers are excluded,
+# as the prose says
+plain_fit = gk.geometric_fit(w_plain[1:18])
+plain_off = w_plain[1:18].double() / plain_fit(torch.arange(17))
+claim("Without LN the weight gradient grows geometrically toward the input, as in lesson 02: "
+      "apart from the first layer and the last two, it is a straight line on the log scale",
       plain_fit.rate < 1 and bool(((plain_off > 1 / 3) & (plain_off < 3)).all()),
       got={"rate": plain_fit.rate, "off": plain_off.tolist()})
 # "nearly flat": all layers within a factor 5 of each other (without LN: thousands)
@@ -115,12 +127,35 @@ without_ln = [r[0] for r in init_ratio.values()]
 # they span more than a factor 1000
 claim("Without LN the ratio depends enormously on the init scale; with LN it barely moves",
       max(without_ln) / min(without_ln) > 1e3 and max(with_ln) / min(with_ln) < 2, got=init_ratio)
+# without LN the spread is set by the chaotic std-3 net: 10^7.3 at avx2/avx512, 10^7.9 at
+# default (10^6.0 to 10^8.5 under nudges of 1-3 rounding steps)
 claim("the first/last gradient ratio stayed within a factor 3 of 1 for every init std we tried "
-      "(without LN it spread over seven orders of magnitude)",
+      "(without LN it spread over more than six orders of magnitude)",
       all(1 / 3 < r < 3 for r in with_ln)
-      and round(math.log10(max(without_ln) / min(without_ln))) == 7, got=init_ratio)
+      and math.log10(max(without_ln) / min(without_ln)) > 6, got=init_ratio)
 claim("the first/last gradient ratio stayed within a factor 3 of 1",
       all(1 / 3 < r < 3 for r in with_ln), got=with_ln)
+
+# 5. The same nets with every weight one float32 rounding step up
+W0 = [l.weight for l in make_net().layers]
+step = max(((W.nextafter(torch.tensor(math.inf)) - W).abs() / W.abs()).max().item() for W in W0)
+claim("a relative change of at most $2^{-23} \\approx 1.2\\cdot 10^{-7}$", step <= 2 ** -23, got=step)
+z19 = {k: m[18].item() for k, m in moved.items()}
+ratio_moved = {k: abs(nudged_ratio[k] / ratio[k] - 1) for k in ratio}
+same_digits = f"{nudged_ratio['with LN']:.3g}" == f"{ratio['with LN']:.3g}"
+claim("Without LN the change grows to tenths or more by layer 19", z19["without LN"] >= 0.1, got=z19)
+claim("and the first/last ratio moves by tens of percent", 0.1 <= ratio_moved["without LN"] < 1,
+      got=ratio_moved)
+claim("with LN $z_{19}$ moves by less than $10^{-4}$", z19["with LN"] < 1e-4, got=z19)
+claim("the ratio does not move in the printed digits", same_digits, got=nudged_ratio)
+claim("that differs from machine to machine; the ratio with LN does not",
+      ratio_moved["without LN"] >= 0.1 and same_digits, got=ratio_moved)
+claim("The net without LN amplifies such differences", z19["without LN"] / moved["without LN"][0].item() > 1e5,
+      got=moved["without LN"].tolist())
+claim("moving every weight by one rounding step moved $z_{19}$ by tenths or more without LN, so its "
+      "gradient ratio differs from machine to machine; with LN the ratio did not move",
+      z19["without LN"] >= 0.1 and ratio_moved["without LN"] >= 0.1 and same_digits,
+      got={"z_19": z19, "ratio": nudged_ratio})
 
 # 5. Training
 # "near ln 2": within 0.05 of it; "far lower": below a fifth (judgement calls)

@@ -43,7 +43,10 @@ claim("global-norm clipping keeps the direction (cosine 1) while per-tensor (0.9
 # 4. Training an RNN that needs a long memory
 unclipped, clipped_runs = runs["no clipping"], runs["clip norm at c = 1"]
 largest = max(max(h.grad_norm) for h in unclipped)
-claim("the runs have **spikes** up to tens of times higher", 10 <= largest < 100, got=largest)
+claim("the runs have **spikes** tens to hundreds of times higher", 10 <= largest < 1000, got=largest)
+run_spikes = [max(h.grad_norm) for h in unclipped]
+claim("how high exactly varies from run to run", max(run_spikes) / min(run_spikes) > 2,
+      got=run_spikes)
 claim("often above the loss of guessing", max(max(h.loss[50:]) for h in unclipped) > math.log(4),
       got=max(max(h.loss[50:]) for h in unclipped))
 claim("none solves the task in 250 steps", solved["no clipping"] == 0, got=solved)
@@ -55,6 +58,22 @@ claim("Tanh keeps every hidden state in $[-1, 1]$, so the forward pass cannot ov
       not any(h.diverged for hs in runs.values() for h in hs))
 relu_nan = {c: sum(h.diverged for h in hs) for c, hs in relu_runs.items()}
 claim("a ReLU recurrence without clipping went to NaN", relu_nan[None] > 0, got=relu_nan)
+start_gap = {name: abs(runs[name][0].loss[0] - h.loss[0]) for name, h in nudged.items()}
+claim("The two curves start the same and have parted by more than 0.1 within the first 50 "
+      "steps, with and without clipping", max(start_gap.values()) < 1e-6
+      and all(t < 50 for t in parted.values()), got={"start": start_gap, "parted": parted})
+spike = {name: [(max(r.grad_norm), r.grad_norm.index(max(r.grad_norm))) for r in (runs[name][0], h)]
+         for name, h in nudged.items()}
+claim("with its largest spike at another step and of another height",
+      all(a[1] != b[1] and not 0.9 < a[0] / b[0] < 1.1 for a, b in spike.values()), got=spike)
+claim("the nudged unclipped run still fails, and the nudged clipped run still solves the task",
+      nudged["no clipping"].final_loss > 0.1 > nudged["clip norm at c = 1"].final_loss,
+      got={name: h.final_loss for name, h in nudged.items()})
+claim("a one-rounding-step nudge of the weights changed a run's path but not whether it "
+      "solved the task", all(t < 50 for t in parted.values())
+      and (nudged["no clipping"].final_loss > 0.1) == (runs["no clipping"][0].final_loss > 0.1)
+      and (nudged["clip norm at c = 1"].final_loss < 0.1) == (clipped_runs[0].final_loss < 0.1),
+      got={name: (runs[name][0].final_loss, h.final_loss) for name, h in nudged.items()})
 early = [clip_hit_rate(h.grad_norm[:100], 1.0) for h in clipped_runs]
 late = [clip_hit_rate(h.grad_norm[-50:], 1.0) for h in clipped_runs]
 claim("Clipping is busiest while the network learns to carry the first token (the first "
@@ -64,13 +83,17 @@ claim("Clipping is busiest while the network learns to carry the first token (th
 # 5. Choosing the threshold
 claim("$c = 1$ sits near the median", 0.7 <= float(q[0]) <= 1.4, got=float(q[0]))
 fails = {c: [h.final_loss for h in sweep[c]] for c in (2.0, 5.0)}
-claim("at $c = 2$ (about twice the median) and above, too many spikes pass through and the "
-      "runs fail", all(l > 0.1 for ls in fails.values() for l in ls)
-      and 1.5 <= 2 / float(q[0]) <= 2.5, got=fails)
+claim("At $c = 5$ too many spikes pass through and every run fails as the unclipped ones did",
+      all(l > 0.1 for l in fails[5.0]), got=fails[5.0])
+claim("at $c = 2$ (about twice the median) most runs fail too",
+      sum(l > 0.1 for l in fails[2.0]) >= 2 and 1.5 <= 2 / float(q[0]) <= 2.5,
+      got={"final losses": fails[2.0], "c / median": 2 / float(q[0])})
 claim("A threshold far above the typical norm lets the spikes through (c = 5 failed in", all(h.final_loss > 0.1 for h in sweep[5.0]))
-half, one = [h.final_loss for h in sweep[0.5]], [h.final_loss for h in sweep[1.0]]
-claim("A threshold below the median still works here (a little more slowly: compare the final "
-      "losses)", max(half) < 0.1 and sum(half) > sum(one), got={"c=0.5": half, "c=1": one})
+half, one = [h.steps_to(0.1) for h in sweep[0.5]], [h.steps_to(0.1) for h in sweep[1.0]]
+claim("A threshold below the median still works here, more slowly: at $c = 0.5$ every run gets "
+      "below a loss of 0.1, each later than at $c = 1$",
+      None not in half + one and all(a > b for a, b in zip(half, one)),
+      got={"c=0.5": half, "c=1": one})
 hit = [sum(clip_hit_rate(h.grad_norm, c) for h in sweep[c]) / 3 for c in thresholds]
 claim("the smaller $c$, the more often clipping acts",
       all(a > b for a, b in zip(hit, hit[1:])), got=hit)
@@ -83,8 +106,12 @@ claim("those runs need more steps to get below 0.1 than the clipped runs at $\\m
       None not in to_target["lr = 0.03, no clip"] and all(
           a > b for a, b in zip(to_target["lr = 0.03, no clip"], to_target["lr = 0.3, clip c = 1"])),
       got=to_target)
-claim("so no run solves the task in 250 steps", to_target["lr = 0.1, no clip"] == [None] * 3,
-      got=to_target["lr = 0.1, no clip"])
+mid, clip = to_target["lr = 0.1, no clip"], to_target["lr = 0.3, clip c = 1"]
+claim("too large for the spikes, it does not reliably solve the task. Some of its runs never "
+      "get below 0.1 in 250 steps", None in mid, got=mid)
+claim("and a run that does gets there later than the clipped run of the same seed",
+      None not in clip and all(a is None or a > b for a, b in zip(mid, clip)),
+      got={"lr = 0.1": mid, "clipped": clip})
 
 # 7. What clipping does not fix
 claim("is about $10^{-10}$ of the one at the last step", round(math.log10(g19 / g1)) == -10,

@@ -182,20 +182,54 @@ claim("every broken run failed to reach the target while every fixed run reached
       sum(reached["broken"]) == 0 and sum(reached["fixed"]) == n_fixed, got=reached)
 claim("The comparison was close to binary (never vs always)",
       sum(reached["broken"]) == 0 and sum(reached["fixed"]) == n_fixed, got=reached)
-clip0 = record(configs["exploding + clip norm 1 only"], 0).history.grad_norm[0]
-claim("The clipped exploding net has enormous gradients at init, yet once clipping keeps it "
-      "alive it reaches the target", clip0 > 100 * healthy.history.grad_norm[0]
-      and clip.diverged == 0 and clip.reached == clip.runs, got=(clip0, clip))
-claim("trained too: one toy task, 4 seeds", clip.reached == clip.runs and len(SEEDS) == 4,
-      got=clip)
+# The clipped row: alive, learning, but worse than fixing the init; its crossing of the
+# target hangs on rounding (the nudge experiment)
+g0_ratio = clip_g0 / healthy.history.grad_norm[0]
+claim("enormous gradients at init (hundreds of times the healthy net's, printed above)",
+      100 <= g0_ratio < 1000, got=g0_ratio)
+claim("yet with clipping no seed blew up", clip.diverged == 0, got=clip)
+# "well above the 0.5 of guessing": a mean held-out accuracy of at least 0.65 (judgement)
+claim("it learns (held-out accuracy well above the 0.5 of guessing)", clip.mean_accuracy >= 0.65,
+      got=clip.mean_accuracy)
+claim("its final loss (the mean of the last 30 steps, averaged over seeds) is higher, within 0.1 "
+      "of the target itself", clip_loss > kaiming_loss and abs(clip_loss - TARGET) < 0.1
+      and all(len(record(configs[label], s).history.loss) // 10 == 30
+              for label in pair for s in SEEDS), got=(clip_loss, kaiming_loss))
+claim("Treating the symptom kept the run alive; removing the cause trained it better",
+      clip.diverged == 0 and clip_loss > kaiming_loss, got=(clip, clip_loss, kaiming_loss))
+w_first = configs["exploding + clip norm 1 only"].build(data.X.shape[1], 2, 0).layers[0].weight
+w_nudged = w_first[0, 0].detach()                         # the weight nudged() moves
+nudge = float(abs((torch.nextafter(w_nudged, torch.tensor(math.inf)) - w_nudged) / w_nudged))
+# "about one part in ten million": 1e-8 to 1e-6 (a float32 rounding unit is 6e-8 to 1.2e-7)
+claim("a change of about one part in ten million", 1e-8 < nudge < 1e-6, got=nudge)
+(c0, c1), (k0, k1) = crossing["exploding + clip norm 1 only"], \
+    crossing["exploding: fixed (ReLU + Kaiming init)"]
+# "tens of steps": 10-99 steps apart, both crossing; "a few at most": at most 5 steps
+claim("the clipped net crosses the target tens of steps earlier or later",
+      None not in (c0, c1) and 10 <= abs(c1 - c0) < 100, got=(c0, c1))
+claim("the Kaiming net's crossing moves by a few steps at most",
+      None not in (k0, k1) and abs(k1 - k0) <= 5, got=(k0, k1))
+claim("its steps to the target moved by tens of steps when one weight moved by one rounding unit",
+      None not in (c0, c1) and 10 <= abs(c1 - c0) < 100, got=(c0, c1))
+claim("Clipping alone kept the exploding net alive but ended at a higher loss than the right init",
+      clip.diverged == 0 and clip_loss > kaiming_loss, got=(clip, clip_loss, kaiming_loss))
+claim("clipping alone kept the exploding net alive but trained it less well than Kaiming init",
+      clip.diverged == 0 and clip_loss > kaiming_loss, got=(clip, clip_loss, kaiming_loss))
+claim("The clipped exploding net never blew up but ended at a higher loss than with Kaiming init",
+      clip.diverged == 0 and clip_loss > kaiming_loss, got=(clip, clip_loss, kaiming_loss))
+claim("and its steps to the target hang on rounding", c0 != c1, got=(c0, c1))
+claim("one toy task, 4 seeds", len(SEEDS) == 4, got=SEEDS)
 claim("clipping keeps such a run alive", clip.diverged == 0, got=clip)
-# "speed did not simply follow gradient health": the clipped net (enormous gradients) and the
-# Kaiming net (healthy ones) differ by less than the larger error bar (judgement)
-gap = abs(clip.mean_steps - kaiming.mean_steps)
-claim("among runs that trained, speed did not simply follow gradient health",
-      gap < max(clip.std_steps, kaiming.std_steps), got=(clip, kaiming))
-claim("Among trainable runs, gradient health did not alone decide the speed",
-      gap < max(clip.std_steps, kaiming.std_steps), got=(clip, kaiming))
+# "differ by less than one error bar": the two fixed configurations' mean steps differ by less
+# than the smaller of their standard deviations
+fixed_rows = [s for label, s in summaries.items() if "fixed" in label]
+fixed_gap = max(s.mean_steps for s in fixed_rows) - min(s.mean_steps for s in fixed_rows)
+claim("the fixed rows hold two configurations (the 8-layer healthy net and its 10-layer "
+      "version), and their mean steps differ by less than one error bar",
+      len({configs[label] for label in configs if "fixed" in label}) == 2
+      and {c.depth for label, c in configs.items() if "fixed" in label} == {8, 10}
+      and fixed_gap < min(s.std_steps for s in fixed_rows),
+      got=(fixed_gap, [s.std_steps for s in fixed_rows]))
 # "try others": targets 0.4-0.6 and windows 5-20 (window 1 lets one lucky batch count, which
 # is why the lesson averages; near ln 2 a plateau "reaches" any target) - a judgement call
 others = {(t, w): {label: dg.summarize([record(cfg, s) for s in SEEDS], t, w).reached
@@ -213,7 +247,7 @@ claim("measure steps to a target loss and held-out accuracy over 4 seeds with er
       and sum(reached["broken"]) == 0 and sum(reached["fixed"]) == n_fixed, got=reached,
       where="README")
 fixed_steps = [s.mean_steps for label, s in summaries.items() if "fixed" in label]
-# "about 130 steps": 115-145 (judgement); "about 0.78": round(x, 2)
-claim("(about 130 steps, accuracy about 0.78)", all(115 <= n <= 145 for n in fixed_steps)
-      and all(round(a, 2) == 0.78 for a in fixed_acc), got=(fixed_steps, fixed_acc),
+# "about 130 steps": 115-145 (judgement); "0.76-0.78": every fixed row's mean accuracy in it
+claim("(about 130 steps, held-out accuracy 0.76-0.78)", all(115 <= n <= 145 for n in fixed_steps)
+      and all(0.76 <= a <= 0.78 for a in fixed_acc), got=(fixed_steps, fixed_acc),
       where="README")

@@ -69,6 +69,14 @@ MUTANTS = {
              '    std = gkinit.xavier_std(fan_in, fan_out, gain)\n    return torch.empty(tensor.shape).normal_(0.0, std, generator=generator)\n'),
         ],
     },
+    'ex2_uniform_draws_normal': {
+        "cell": 'ex2_initializers',
+        "loses": ['ex2_initializers_tests'],
+        "replace": [
+            ('        tensor.uniform_(-bound, bound, generator=generator)\n',
+             '        tensor.normal_(0.0, bound / math.sqrt(3.0), generator=generator)\n'),
+        ],
+    },
     'ex3_std_after_activation': {
         "cell": 'ex3_std_decay',
         "loses": ['ex3_std_decay_tests'],

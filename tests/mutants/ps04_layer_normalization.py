@@ -61,6 +61,24 @@ MUTANTS = {
              '    grad_weight = (grad_out * x).reshape(-1, n).sum(dim=0)\n'),
         ],
     },
+    'ex2_sigma_without_eps': {
+        "cell": 'ex2_layer_norm_backward',
+        "loses": ['ex2_layer_norm_backward_tests'],
+        "replace": [
+            ('    sigma = torch.sqrt(((x - mean) ** 2).mean(dim=-1, keepdim=True) + eps)\n',
+             '    sigma = torch.sqrt(((x - mean) ** 2).mean(dim=-1, keepdim=True))\n'),
+        ],
+    },
+    'ex2_param_grads_sum_first_dim_only': {
+        "cell": 'ex2_layer_norm_backward',
+        "loses": ['ex2_layer_norm_backward_tests'],
+        "replace": [
+            ('    grad_weight = (grad_out * x_hat).reshape(-1, n).sum(dim=0)\n'
+             '    grad_bias = grad_out.reshape(-1, n).sum(dim=0)\n',
+             '    grad_weight = (grad_out * x_hat).sum(dim=0)\n'
+             '    grad_bias = grad_out.sum(dim=0)\n'),
+        ],
+    },
     'ex3_grad_wrt_x': {
         "cell": 'ex3_scale_exponent',
         "loses": ['ex3_scale_exponent_tests'],
@@ -83,6 +101,14 @@ MUTANTS = {
         "replace": [
             ('    return ((uc * (v - v.mean())).sum() / (uc * uc).sum()).item()\n',
              '    return -((uc * (v - v.mean())).sum() / (uc * uc).sum()).item()\n'),
+        ],
+    },
+    'ex3_ignores_eps': {
+        "cell": 'ex3_scale_exponent',
+        "loses": ['ex3_scale_exponent_tests'],
+        "replace": [
+            ('    y = gradkit.layer_norm(z, x.shape[-1], eps=eps)\n',
+             '    y = gradkit.layer_norm(z, x.shape[-1])\n'),
         ],
     },
     'ex4_not_diverged': {

@@ -37,6 +37,14 @@ MUTANTS = {
              'v.mul_(alpha).add_(g * g)'),
         ],
     },
+    'ex1_v_not_stored': {
+        "cell": 'ex1_rmsprop',
+        "loses": ['ex1_rmsprop_tests'],
+        "replace": [
+            ('v.mul_(alpha).add_((1 - alpha) * g * g)',
+             'v = alpha * v + (1 - alpha) * g * g'),
+        ],
+    },
     'ex2_no_bias_correction': {
         "cell": 'ex2_adam',
         "loses": ['ex2_adam_tests'],
@@ -68,6 +76,21 @@ MUTANTS = {
         "replace": [
             ('p.sub_(lr * m_hat / (v_hat.sqrt() + eps))',
              'p.sub_(lr * m_hat / (v_hat + eps).sqrt())'),
+        ],
+    },
+    'ex2_t_not_stored': {
+        "cell": 'ex2_adam',
+        "loses": ['ex2_adam_tests'],
+        "replace": [
+            ('    state["t"] += 1\n    t, m, v = state["t"], state["m"], state["v"]\n',
+             '    t, m, v = state["t"] + 1, state["m"], state["v"]\n'),
+        ],
+    },
+    'ex2_corrects_m_in_place': {
+        "cell": 'ex2_adam',
+        "loses": ['ex2_adam_tests'],
+        "replace": [
+            ('m_hat = m / (1 - beta1 ** t)', 'm_hat = m.div_(1 - beta1 ** t)'),
         ],
     },
     'ex3_off_by_one': {
