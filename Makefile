@@ -8,15 +8,17 @@ PORT   ?= 8888
 ROOT_FLAG := $(shell [ "$$(id -u)" = 0 ] && echo --allow-root)
 PYTEST_ARGS ?=
 
-.PHONY: install lab test test-fast grade-demo site browser bench lock clean help
+.PHONY: install lab test test-fast grade grade-demo site browser sandbox bench lock clean help
 
 help:
 	@echo "make lab         set up .venv if needed, then open JupyterLab on lessons/"
 	@echo "make test        set up .venv if needed, then run the whole test suite"
 	@echo "make install     only set up .venv (from requirements-lock.txt)"
-	@echo "make grade-demo  run the nbgrader pipeline on sample submissions, print grades"
+	@echo "make grade A=psNN_topic  grade submitted/*/psNN_topic/ (sandboxed, in parallel)"
+	@echo "make grade-demo  grade sample submissions of ps02 in a scratch course, print grades"
 	@echo "make site        render every lesson, executed, to HTML in build/site/ (open index.html)"
 	@echo "make browser     install chromium for the browser test if missing (root + apt-get)"
+	@echo "make sandbox     install bubblewrap, the grading sandbox, if missing (root + apt-get)"
 	@echo "make bench       time each lesson headless, then the GradientMonitor overhead (about 7 min)"
 
 install: $(STAMP)
@@ -36,16 +38,26 @@ lab: install
 		--LabApp.default_url=/lab/tree/lessons
 
 test: install
-	@if [ -n "$$CI" ] || [ "$$(id -u)" = 0 ]; then $(MAKE) --no-print-directory browser; fi
+	@if [ -n "$$CI" ] || [ "$$(id -u)" = 0 ]; then \
+		$(MAKE) --no-print-directory browser sandbox; fi
 	OMP_NUM_THREADS=1 GRADKIT_HEADLESS=1 $(BIN)/python -m pytest -n 2 --dist loadgroup $(PYTEST_ARGS)
 
+# The grading command: every submission in its own bubblewrap sandbox, tests outside it,
+# in parallel; scores into gradebook.db, autograded/ and grades.csv. ARGS passes options
+# (--student ID, --workers N, --scheduler tcp://host:8786, --db URL, --timeout S).
+grade: install
+	@if [ -z "$(A)" ]; then echo "usage: make grade A=psNN_topic [ARGS='--workers 2']"; exit 2; fi
+	@$(MAKE) --no-print-directory sandbox
+	$(BIN)/python -m gradkit.course grade $(A) $(ARGS)
+
 grade-demo: install
-	$(BIN)/python -m gradkit.grading demo
+	@$(MAKE) --no-print-directory sandbox
+	$(BIN)/python -m gradkit.course demo
 
 # Every lesson executed headless (static figures, self-checks as HTML) into build/site/,
 # with an index.html linking them in order and MathJax copied alongside (reads offline).
 site: install
-	OMP_NUM_THREADS=1 GRADKIT_HEADLESS=1 $(BIN)/python -m gradkit.site build/site \
+	OMP_NUM_THREADS=1 GRADKIT_HEADLESS=1 $(BIN)/python -m gradkit.course.site build/site \
 		lessons/[0-9][0-9]_*.ipynb
 	@echo "Open build/site/index.html, or serve it: $(BIN)/python -m http.server -d build/site"
 
@@ -60,6 +72,19 @@ browser:
 	else \
 		echo "chromium is missing and cannot be installed here (needs root and apt-get):" \
 			"tests/test_browser.py will skip (and fail in CI)."; \
+	fi
+
+# bubblewrap sandboxes each submission's kernel when grading (Debian's package). Installed
+# only when missing, as root, with apt-get; otherwise say so: `make grade` then refuses
+# to grade for credit (it names --no-sandbox), and the sandbox tests skip, except in CI.
+sandbox:
+	@if command -v bwrap > /dev/null 2>&1; then :; \
+	elif [ "$$(id -u)" = 0 ] && command -v apt-get > /dev/null 2>&1; then \
+		echo "Installing bubblewrap (apt-get) for the grading sandbox ..."; \
+		apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq bubblewrap > /dev/null; \
+	else \
+		echo "bubblewrap is missing and cannot be installed here (needs root and apt-get):" \
+			"make grade needs --no-sandbox, and the sandbox tests skip (and fail in CI)."; \
 	fi
 
 bench: install

@@ -20,7 +20,7 @@ import nbformat
 from nbclient import NotebookClient
 from traitlets.config import Config
 
-from gradkit._kernels import socket_kernel_settings
+from gradkit.course._kernels import socket_kernel_settings
 
 ROOT = Path(__file__).resolve().parent.parent
 

@@ -148,12 +148,12 @@ def _child(assignment: str, out: str, variant: str) -> int:
     from nbclient.exceptions import CellExecutionError
     from traitlets.config import Config
 
-    from gradkit._kernels import socket_kernel_settings
+    from gradkit.course._kernels import socket_kernel_settings
     from tests.course import mutant_answer, source_nb, variants
 
     src = source_nb(assignment)
     if variant:
-        from gradkit import grading
+        from gradkit.course import grading
         v = variants(assignment)[variant]
         src = with_answers(src, {v["cell"]: mutant_answer(grading.reference_answers(src), v)})
     nb = instrumented(src, out)
@@ -235,7 +235,7 @@ def main() -> int:
     if args.child:
         return _child(*args.child)
 
-    from gradkit import grading
+    from gradkit.course import grading
     from tests.course import variants
     from tests.levels import supported_levels
     known = grading.assignments(ROOT)

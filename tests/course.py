@@ -6,7 +6,7 @@ from pathlib import Path
 
 import nbformat
 
-from gradkit import grading
+from gradkit.course import grading
 
 ROOT = Path(__file__).resolve().parent.parent
 ASSIGNMENTS = grading.assignments(ROOT)

@@ -5,7 +5,7 @@
 - All cells of one notebook share a kernel, so they are put in one ``xdist_group``
   (``make test`` runs ``--dist loadgroup``): a notebook never gets split across workers.
 - nbval's kernels talk over Unix sockets, not TCP ports (POSIX only): see
-  ``gradkit._kernels`` for why.
+  ``gradkit.course._kernels`` for why.
 - After a lesson's last cell, one more item runs ``tests/lesson_claims/<lesson>.py`` in
   the same kernel: the numbers and outcomes the prose states, checked against what the
   lesson just measured (see ``tests/lesson_claims/_claim.py``).
@@ -18,7 +18,7 @@ from collections import defaultdict
 
 import pytest
 
-from gradkit._kernels import socket_kernel_settings
+from gradkit.course._kernels import socket_kernel_settings
 
 _ipc_dir: str | None = None
 

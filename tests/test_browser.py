@@ -11,7 +11,7 @@ redraw; each self-check answers when its Check button is pressed.
 
 Problem sets: the blank release raises NotImplementedError by design, so it is only
 opened and checked to render; the reference submission (the release with the reference
-answers filled in by ``gradkit.grading.make_submission``) is run and must be clean.
+answers filled in by ``gradkit.course.grading.make_submission``) is run and must be clean.
 
 ``tests/browser_fixtures/broken_widget.ipynb`` shows the checker fails on a broken widget.
 
@@ -38,7 +38,7 @@ from pathlib import Path
 import nbformat
 import pytest
 
-from gradkit import grading
+from gradkit.course import grading
 from tests.course import ASSIGNMENTS, LESSONS, ROOT, release_nb, source_nb
 
 pytestmark = pytest.mark.xdist_group("browser")

@@ -1,11 +1,11 @@
-"""gradkit.grading's pure helpers (the pipeline itself is tested in test_grading_pipeline)."""
+"""gradkit.course.grading's pure helpers (the pipeline itself is tested in test_grading_pipeline)."""
 import os
 
 import nbformat
 import pytest
 
-from gradkit import grading
-from gradkit._kernels import socket_kernel_settings
+from gradkit.course import grading
+from gradkit.course._kernels import socket_kernel_settings
 
 
 def _cell(source, gid, solution=False, grade=False):

@@ -1,16 +1,19 @@
-"""The real nbgrader pipeline grades every problem set fairly.
+"""Every problem set is graded fairly, by the course's engine and by plain nbgrader.
 
-For each assignment, one ``nbgrader autograde`` run grades: the reference solution (full
-marks), the blank release (zero on every graded cell) and every known-wrong mutant from
-``tests/mutants/`` (zero on exactly the cells it names, full marks everywhere else).
-The reference is graded again at every other CPU vector level the machine has
-(``tests/levels.py``): full marks at each.
+For each assignment, one run of the engine (``gradkit.course``: sandboxed kernels, tests
+in a trusted runner) grades: the reference solution (full marks), the blank release
+(zero on every graded cell), every known-wrong mutant from ``tests/mutants/`` (zero on
+exactly the cells it names, full marks everywhere else), the honest variants of
+``tests/equivalents/`` (full marks), and the reference again at every other CPU vector
+level the machine has (``tests/levels.py``), with PyTorch's default thread count (full
+marks); none of these is flagged. On one assignment plain ``nbgrader autograde`` and the
+engine give the same grades to the same submissions.
 """
 from __future__ import annotations
 
 import pytest
 
-from gradkit import grading
+from gradkit.course import grading
 from tests.course import (ASSIGNMENTS, ROOT, mutant_answer, mutants, release_nb, source_nb,
                           variant_submissions, variants)
 from tests.levels import other_levels, own_level
@@ -29,7 +32,15 @@ def _report(assignment: str) -> grading.GradeReport:
                 rel, {**ref, m["cell"]: mutant_answer(ref, m)})
         for k, answers in enumerate(variant_submissions(assignment, ref)):
             subs[f"variant_{k}"] = grading.make_submission(rel, answers)
-        _reports[assignment] = grading.run_pipeline(assignment, subs, ROOT)
+        # as an instructor grades on their own machine: PyTorch's default thread count,
+        # the CPU's vector level forced to each other one it has
+        at_level = {f"reference_at_{level}": {"ATEN_CPU_CAPABILITY": level,
+                                              "OMP_NUM_THREADS": None}
+                    for level in other_levels()}
+        for student in at_level:
+            subs[student] = subs["reference"]
+        _reports[assignment] = grading.grade_submissions(assignment, subs, ROOT,
+                                                         student_env=at_level)
         print(f"\n{assignment} ({_reports[assignment].seconds:.0f} s)\n"
               + _reports[assignment].table())
     return _reports[assignment]
@@ -44,6 +55,15 @@ def test_reference_gets_full_marks(assignment):
     row = _report(assignment).scores["reference"]
     short = {cell: f"{s:g}/{m:g}" for cell, (s, m) in row.items() if s != m}
     assert not short, f"the reference solution lost points: {short}"
+
+
+@pytest.mark.parametrize("assignment", _params())
+def test_every_submission_graded_and_none_flagged(assignment):
+    # honest work, right or wrong, gets a plain status and no flags (no checksum noise)
+    report = _report(assignment)
+    odd = {s: (report.status[s], report.flags[s]) for s in report.scores
+           if report.status[s] != "graded" or report.flags[s]}
+    assert not odd, f"honest submissions with another status or flags: {odd}"
 
 
 @pytest.mark.parametrize("assignment", _params())
@@ -106,20 +126,31 @@ def test_an_honest_variant_per_code_exercise(assignment):
     assert not missing, f"code exercises without an honest variant in tests/equivalents/: {missing}"
 
 
-def _level_params():
-    return [pytest.param(a, level, marks=pytest.mark.xdist_group(f"{a}@{level}"))
-            for a in ASSIGNMENTS for level in other_levels()]
-
-
-@pytest.mark.parametrize("assignment,level", _level_params())
-def test_reference_gets_full_marks_at_every_level(assignment, level):
-    # As an instructor grades on their own machine: plain `nbgrader autograde`, PyTorch's
-    # default thread count, the CPU's vector level forced to each other one it has.
-    src, rel = source_nb(assignment), release_nb(assignment)
-    report = grading.run_pipeline(
-        assignment, {"reference": grading.make_submission(rel, grading.reference_answers(src))},
-        ROOT, env={"ATEN_CPU_CAPABILITY": level, "OMP_NUM_THREADS": None})
-    row = report.scores["reference"]
-    short = {cell: f"{s:g}/{m:g}" for cell, (s, m) in row.items() if s != m}
-    assert not short, (f"at ATEN_CPU_CAPABILITY={level} (this machine runs {own_level()}) "
+@pytest.mark.parametrize("assignment", _params())
+def test_reference_gets_full_marks_at_every_level(assignment):
+    report = _report(assignment)
+    short = {}
+    for level in other_levels():
+        row = report.scores[f"reference_at_{level}"]
+        lost = {cell: f"{s:g}/{m:g}" for cell, (s, m) in row.items() if s != m}
+        if lost:
+            short[level] = lost
+    assert not short, (f"with ATEN_CPU_CAPABILITY forced (this machine runs {own_level()}) "
                        f"the reference solution lost points: {short}")
+
+
+PARITY = "ps02_vanishing_exploding_gradients"
+
+
+@pytest.mark.xdist_group(f"{PARITY}@nbgrader")
+def test_engine_and_nbgrader_agree():
+    # the same submissions, graded by plain nbgrader autograde: the same points
+    src, rel = source_nb(PARITY), release_nb(PARITY)
+    ref = grading.reference_answers(src)
+    subs = grading.samples(PARITY, ROOT)
+    for name in list(mutants(PARITY))[:2]:
+        subs[f"mutant_{name}"] = grading.make_submission(
+            rel, {**ref, mutants(PARITY)[name]["cell"]: mutant_answer(ref, mutants(PARITY)[name])})
+    by_nbgrader = grading.run_pipeline(PARITY, subs, ROOT).scores
+    by_engine = grading.grade_submissions(PARITY, subs, ROOT).scores
+    assert by_engine == by_nbgrader

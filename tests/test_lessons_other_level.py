@@ -17,7 +17,7 @@ from nbclient import NotebookClient
 from nbclient.exceptions import CellExecutionError
 from traitlets.config import Config
 
-from gradkit._kernels import socket_kernel_settings
+from gradkit.course._kernels import socket_kernel_settings
 from tests.course import LESSONS
 from tests.levels import other_levels, own_level
 from tests.nbval_strict import claims_source

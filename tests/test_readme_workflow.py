@@ -24,7 +24,7 @@ def _workflow() -> str:
 @pytest.mark.xdist_group("readme")
 def test_readme_grading_workflow(tmp_path):
     script = _workflow()
-    assignment = re.search(r"generate_assignment (\S+)", script).group(1)
+    assignment = re.search(r"gradkit\.course grade (\S+)", script).group(1)
     for name in ("nbgrader_config.py",):
         shutil.copy2(ROOT / name, tmp_path / name)
     for folder in ("solutions", "exercises"):
@@ -35,11 +35,16 @@ def test_readme_grading_workflow(tmp_path):
                           capture_output=True, text=True, timeout=900)
     assert proc.returncode == 0, f"the README workflow failed:\n{proc.stdout}\n{proc.stderr[-5000:]}"
     with open(tmp_path / "grades.csv", newline="") as f:
-        rows = {r["student_id"]: r for r in csv.DictReader(f)}
+        rows = {r["student"]: r for r in csv.DictReader(f)}
     assert set(rows) == {"sample_reference", "sample_blank", "sample_partial"}
-    full = float(rows["sample_reference"]["max_score"])
-    assert full > 0 and float(rows["sample_reference"]["score"]) == full
-    assert float(rows["sample_blank"]["score"]) == 0
-    assert 0 < float(rows["sample_partial"]["score"]) < full
+    assert {r["status"] for r in rows.values()} == {"graded"}
+    with open(tmp_path / "export.csv", newline="") as f:
+        exported = {r["student_id"]: r for r in csv.DictReader(f)}
+    full = float(exported["sample_reference"]["max_score"])
+    for student, row in rows.items():      # the command's table and nbgrader's agree
+        assert float(row["total"]) == float(exported[student]["score"]), student
+    assert full > 0 and float(rows["sample_reference"]["total"]) == full
+    assert float(rows["sample_blank"]["total"]) == 0
+    assert 0 < float(rows["sample_partial"]["total"]) < full
     feedback = list((tmp_path / "feedback").rglob("*.html"))
     assert len(feedback) == 3, f"expected 3 feedback pages, found {feedback}"

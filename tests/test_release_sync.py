@@ -6,7 +6,7 @@ from pathlib import Path
 
 import pytest
 
-from gradkit import grading
+from gradkit.course import grading
 from tests.course import ASSIGNMENTS, ROOT
 
 
@@ -25,7 +25,7 @@ def _normalised(text: str) -> list:
 def test_release_matches_generated(assignment, tmp_path):
     committed = ROOT / "exercises" / assignment
     assert committed.is_dir(), (f"exercises/{assignment} is missing: run "
-                                f"`.venv/bin/python -m gradkit.grading release {assignment}`")
+                                f"`.venv/bin/python -m gradkit.course.grading release {assignment}`")
     fresh = _files(grading.generate_release(assignment, tmp_path, ROOT))
     have = _files(committed)
     assert sorted(have) == sorted(fresh), "the release has different files than generated"
@@ -35,7 +35,7 @@ def test_release_matches_generated(assignment, tmp_path):
         else:
             stale = have[name] != text
         assert not stale, (f"exercises/{assignment}/{name} differs from what generate_assignment "
-                           f"makes of solutions/: run `.venv/bin/python -m gradkit.grading "
+                           f"makes of solutions/: run `.venv/bin/python -m gradkit.course.grading "
                            f"release {assignment}` and commit the result")
 
 

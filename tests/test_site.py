@@ -1,11 +1,11 @@
-"""gradkit.site: the lessons as HTML pages that render their equations offline."""
+"""gradkit.course.site: the lessons as HTML pages that render their equations offline."""
 import html
 import re
 
 import nbformat
 import pytest
 
-from gradkit import site
+from gradkit.course import site
 from tests.course import LESSONS
 
 

@@ -9,7 +9,7 @@ the network at all.
 
 Command line::
 
-    python -m gradkit.site OUT_DIR LESSON.ipynb [LESSON.ipynb ...] [--no-execute]
+    python -m gradkit.course.site OUT_DIR LESSON.ipynb [LESSON.ipynb ...] [--no-execute]
 """
 from __future__ import annotations
 

@@ -7,12 +7,13 @@ what ``nbgrader generate_assignment`` makes of it.
 
 Command line::
 
-    python -m gradkit.grading release [ASSIGNMENT...]  # regenerate exercises/ from solutions/
-    python -m gradkit.grading samples ASSIGNMENT       # write sample submissions to submitted/
-    python -m gradkit.grading demo [ASSIGNMENT...]     # whole pipeline in a temp dir, print grades
+    python -m gradkit.course.grading release [ASSIGNMENT...]  # regenerate exercises/ from solutions/
+    python -m gradkit.course.grading samples ASSIGNMENT       # write sample submissions to submitted/
+    python -m gradkit.course.grading demo [ASSIGNMENT...]     # whole pipeline in a temp dir, print grades
 """
 from __future__ import annotations
 
+import contextlib
 import copy
 import os
 import shutil
@@ -28,7 +29,8 @@ import nbformat
 from ._kernels import socket_kernel_settings
 
 __all__ = ["assignments", "reference_answers", "solution_cell_ids",
-           "make_submission", "GradeReport", "run_pipeline", "generate_release", "samples"]
+           "make_submission", "GradeReport", "grade_submissions", "run_pipeline",
+           "generate_release", "samples"]
 
 _ASSIGNMENT_PREFIX = "ps"
 _BEGIN, _END = "### BEGIN SOLUTION", "### END SOLUTION"
@@ -105,6 +107,8 @@ class GradeReport:
     scores: dict[str, dict[str, tuple[float, float]]] = field(default_factory=dict)
     manual: list[str] = field(default_factory=list)
     seconds: float = 0.0
+    status: dict[str, str] = field(default_factory=dict)       # the engine's only
+    flags: dict[str, list[str]] = field(default_factory=dict)  # the engine's only
 
     def total(self, student: str) -> float:
         return sum(s for s, _ in self.scores[student].values())
@@ -184,6 +188,23 @@ def generate_release(assignment: str, out_dir, root=None) -> Path:
     return out_dir / "exercises" / assignment
 
 
+@contextlib.contextmanager
+def _scratch_course(assignment: str, root: Path, submissions: dict, workdir=None):
+    """A copy of the course's source with ``submitted/<student>/<assignment>/`` filled;
+    in a new temporary folder (removed after) unless ``workdir`` is given."""
+    with contextlib.ExitStack() as stack:
+        if workdir is None:
+            workdir = stack.enter_context(
+                tempfile.TemporaryDirectory(prefix=f"grade-{assignment}-"))
+        work = Path(workdir)
+        _stage_course(root, assignment, work)
+        for student, nb in submissions.items():
+            dest = work / "submitted" / student / assignment
+            dest.mkdir(parents=True, exist_ok=True)
+            nbformat.write(nb, dest / f"{assignment}.ipynb")
+        yield work
+
+
 def _check_assignment(assignment: str, root: Path) -> None:
     known = assignments(root)
     if assignment not in known:
@@ -221,18 +242,8 @@ def run_pipeline(assignment: str, submissions: dict[str, object], root=None,
     if bad_env:
         raise ValueError(f"env={bad_env!r}: names must be strings and values strings or None")
     t0 = time.perf_counter()
-    tmp = None
-    if workdir is None:
-        tmp = tempfile.TemporaryDirectory(prefix=f"grade-{assignment}-")
-        workdir = tmp.name
-    work = Path(workdir)
-    try:
-        _stage_course(root, assignment, work)
+    with _scratch_course(assignment, root, submissions, workdir) as work:
         _run(["generate_assignment", assignment, "--force"], work)
-        for student, nb in submissions.items():
-            dest = work / "submitted" / student / assignment
-            dest.mkdir(parents=True, exist_ok=True)
-            nbformat.write(nb, dest / f"{assignment}.ipynb")
         _run(["autograde", assignment, "--force"], work, env)
         _run(["generate_feedback", assignment, "--force"], work)
         _run(["export"], work)
@@ -251,9 +262,38 @@ def run_pipeline(assignment: str, submissions: dict[str, object], root=None,
             report.scores[student] = {k: row[k] for k in order if k in row}
         report.seconds = time.perf_counter() - t0
         return report
-    finally:
-        if tmp is not None:
-            tmp.cleanup()
+
+
+def grade_submissions(assignment: str, submissions: dict[str, object], root=None, *,
+                      workers: int = 1, env: dict[str, str] | None = None,
+                      student_env: dict[str, dict[str, str]] | None = None,
+                      cell_timeout: float | None = None, workdir=None) -> GradeReport:
+    """Grade submissions with the course's own engine (:mod:`gradkit.course.engine`:
+    sandboxed kernels, tests in a trusted runner), in a scratch copy of the course.
+
+    Args and result as :func:`run_pipeline`, whose nbgrader pipeline this replaces;
+    the report also holds each submission's status and flags. ``env`` is the kernels'
+    and runners' environment (default: ``ATEN_CPU_CAPABILITY`` if set), ``student_env``
+    changes it for some submissions (``{"ref_avx2": {"ATEN_CPU_CAPABILITY": "avx2"}}``)."""
+    from .engine import grade
+
+    root = _course_root(root)
+    _check_assignment(assignment, root)
+    t0 = time.perf_counter()
+    with _scratch_course(assignment, root, submissions, workdir) as work:
+        result = grade(assignment, course=work, workers=workers, env=env,
+                       student_env=student_env, cell_timeout=cell_timeout)
+        report = GradeReport(assignment)
+        for o in result.outcomes:
+            report.scores[o.student] = {c: tuple(o.scores[c]) for c in result.cells}
+            report.status[o.student] = o.status + (f": {o.detail}" if o.detail else "")
+            report.flags[o.student] = list(o.flags)
+        source = nbformat.read(work / "solutions" / assignment / f"{assignment}.ipynb",
+                               as_version=4)
+        report.manual = [_nbgrader_meta(c)["grade_id"] for c in source.cells
+                         if c.cell_type != "code" and _nbgrader_meta(c).get("grade")]
+        report.seconds = time.perf_counter() - t0
+        return report
 
 
 def _grade_cell_order(path: Path) -> list[str]:
@@ -281,9 +321,9 @@ def samples(assignment: str, root=None) -> dict[str, object]:
 
 
 def _main(argv: list[str]) -> int:
-    usage = ("usage: python -m gradkit.grading release [ASSIGNMENT ...]\n"
-             "       python -m gradkit.grading samples ASSIGNMENT\n"
-             "       python -m gradkit.grading demo [ASSIGNMENT ...]")
+    usage = ("usage: python -m gradkit.course.grading release [ASSIGNMENT ...]\n"
+             "       python -m gradkit.course.grading samples ASSIGNMENT\n"
+             "       python -m gradkit.course.grading demo [ASSIGNMENT ...]")
     if not argv or argv[0] not in ("release", "samples", "demo"):
         print(usage, file=sys.stderr)
         return 2
