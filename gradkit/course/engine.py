@@ -250,6 +250,17 @@ class GradeResult:
         return {o.student: o for o in self.outcomes}
 
 
+def _database_url(url) -> str:
+    """The gradebook's SQLAlchemy URL; ``postgresql://`` means the psycopg (3) driver,
+    the one the ``course`` extra installs."""
+    if not isinstance(url, str) or "://" not in url:
+        raise CannotGrade(f"db={url!r} must be a SQLAlchemy URL such as "
+                          "sqlite:////path/gradebook.db or postgresql://user@host/db")
+    if url.startswith(("postgresql://", "postgres://")):
+        url = "postgresql+psycopg://" + url.split("://", 1)[1]
+    return url
+
+
 def _cell_timeout(course: Path) -> float:
     """``c.Execute.timeout`` from the course's nbgrader_config.py, else 180 s."""
     text = (course / "nbgrader_config.py").read_text(encoding="utf-8")
@@ -340,7 +351,7 @@ def grade(assignment: str, *, course=None, submitted=None, students=None, worker
     submitted = Path(submitted or course / "submitted").resolve()
     if not submitted.is_dir():
         raise CannotGrade(f"submitted={str(submitted)!r} is not a folder")
-    db = db or f"sqlite:///{course / 'gradebook.db'}"
+    db = _database_url(db or f"sqlite:///{course / 'gradebook.db'}")
     found = find_submissions(submitted, assignment, students)
     if students:
         missing = sorted(set(students) - set(found))

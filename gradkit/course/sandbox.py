@@ -73,12 +73,15 @@ def command(argv: list[str], scratch: Path, *, env: dict[str, str] | None = None
            "--cap-drop", "ALL", "--hostname", "sandbox"]
     if network:
         cmd.append("--share-net")
+    # an empty /tmp first: binds of folders that live under /tmp (a course or its
+    # environment there, the scratch folder) then land on top of it, not under it
+    cmd += ["--tmpfs", "/tmp"]
     for p in _SYSTEM:
         if os.path.exists(p):
             cmd += ["--ro-bind", p, p]
     for p in _read_only_paths():
         cmd += ["--ro-bind", p, p]
-    cmd += ["--proc", "/proc", "--dev", "/dev", "--tmpfs", "/tmp",
+    cmd += ["--proc", "/proc", "--dev", "/dev",
             "--bind", str(scratch), str(scratch), "--chdir", str(scratch),
             "--clearenv"]
     base = {"HOME": str(scratch), "PATH": "/usr/bin:/bin", "LANG": "C.UTF-8",
