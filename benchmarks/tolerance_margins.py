@@ -143,7 +143,6 @@ def run_one(assignment: str, level: str | None, threads: int, variant: str | Non
 
 
 def _child(assignment: str, out: str, variant: str) -> int:
-    import nbformat
     from nbclient import NotebookClient
     from nbclient.exceptions import CellExecutionError
     from traitlets.config import Config

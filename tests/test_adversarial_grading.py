@@ -9,6 +9,7 @@ test code.
 from __future__ import annotations
 
 import hashlib
+import html
 import json
 import os
 import re
@@ -135,7 +136,6 @@ def test_nbgrader_feedback_and_export_work_and_hide_hidden_tests(batch):
     pages = sorted((course / "feedback").glob(f"*/{A}/*.html"))
     assert len(pages) == len(batch["cases"])
     for page in pages:
-        import html
         text = html.unescape(re.sub(r"<[^>]+>", "", page.read_text()))
         leaked = [ln for ln in hidden if ln in text]
         assert not leaked, f"{page} shows hidden test code: {leaked[:3]}"

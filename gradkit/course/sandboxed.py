@@ -143,30 +143,49 @@ class RemoteFunction:
         tensors = [a for a in args if isinstance(a, torch.Tensor)]
         if torch.is_grad_enabled() and any(t.requires_grad for t in tensors):
             positions = [i for i, a in enumerate(args) if isinstance(a, torch.Tensor)]
-            return _RemoteCall.apply(self, args, kwargs, positions, *tensors)
+            return _RemoteCall.apply(self, args, kwargs, positions, *tensors)[0]
         value, _ = self._ask(args, kwargs, graph=False)
         return value
+
+
+def _plain(t: torch.Tensor):
+    """``t`` in a form the channel carries: under ``torch.func.grad`` the gradient reaching
+    a backward is a wrapper without storage, and any tensor made from it is one too, so
+    its values cross as nested lists (the grader makes a tensor of the graph's dtype)."""
+    from torch._C import _functorch
+    return t.tolist() if _functorch.is_functorch_wrapped_tensor(t) else t
 
 
 class _RemoteCall(torch.autograd.Function):
     """A test's function inside the student's autograd graph: forward and backward are
     both computed by the trusted runner."""
 
+    # forward without ctx, plus setup_context: the form torch.func's transforms
+    # (torch.func.grad, vmap) accept, besides plain autograd; the token of the trusted
+    # side's graph travels as a second, non-differentiable output
     @staticmethod
-    def forward(ctx, remote, args, kwargs, positions, *tensors):
+    def forward(remote, args, kwargs, positions, *tensors):
         args = list(args)
         for i, t in zip(positions, tensors):
-            args[i] = t.detach().requires_grad_(t.requires_grad)
+            # every float tensor argument may need a gradient (under torch.func the
+            # arguments arrive here unwrapped, without requires_grad)
+            args[i] = t.detach().requires_grad_(t.is_floating_point() or t.is_complex())
         value, token = remote._ask(args, kwargs, graph=True)
         if not isinstance(value, torch.Tensor):
             raise RemoteError("a function of the test's returned a non-tensor in a "
                               "computation that needs its gradient")
-        ctx.remote, ctx.token, ctx.count = remote, token, len(tensors)
-        return value
+        return value, torch.tensor(-1 if token is None else token)
 
     @staticmethod
-    def backward(ctx, grad):
-        tree, buffers = encode(grad, where="the gradient")
+    def setup_context(ctx, inputs, output):
+        remote, _, _, _, *tensors = inputs
+        ctx.remote, ctx.count = remote, len(tensors)
+        ctx.token = int(output[1])
+        ctx.mark_non_differentiable(output[1])
+
+    @staticmethod
+    def backward(ctx, grad, _token_grad):
+        tree, buffers = encode(_plain(grad), where="the gradient")
         reply, got = ctx.remote._session.ask({"op": "backward", "token": ctx.token,
                                               "grad": tree}, buffers)
         grads = decode(reply["value"], got)

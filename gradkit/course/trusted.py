@@ -230,6 +230,8 @@ class Channel:
         try:
             inputs, value = graphs.pop(request["token"])
             grad = decode(request["grad"], buffers, where="a gradient")
+            if not isinstance(grad, torch.Tensor):      # values sent as (nested) lists
+                grad = torch.as_tensor(grad, dtype=value.dtype)
             need = [t for t in inputs if t.requires_grad]
             grads = torch.autograd.grad(value, need, grad_outputs=grad, allow_unused=True) \
                 if need else ()
