@@ -8,11 +8,12 @@ PORT   ?= 8888
 ROOT_FLAG := $(shell [ "$$(id -u)" = 0 ] && echo --allow-root)
 PYTEST_ARGS ?=
 
-.PHONY: install lab test test-fast grade grade-demo site browser sandbox bench lock clean help
+.PHONY: install lab test test-mutants test-fast grade grade-demo site browser sandbox bench lock clean help
 
 help:
 	@echo "make lab         set up .venv if needed, then open JupyterLab on lessons/"
 	@echo "make test        set up .venv if needed, then run the whole test suite"
+	@echo "make test-mutants  grade every mutant alone (make test grades them in rounds)"
 	@echo "make install     only set up .venv (from requirements-lock.txt)"
 	@echo "make grade A=psNN_topic  grade submitted/*/psNN_topic/ (sandboxed, in parallel)"
 	@echo "make grade-demo  grade sample submissions of ps02 in a scratch course, print grades"
@@ -41,6 +42,12 @@ test: install
 	@if [ -n "$$CI" ] || [ "$$(id -u)" = 0 ]; then \
 		$(MAKE) --no-print-directory browser sandbox; fi
 	OMP_NUM_THREADS=1 GRADKIT_HEADLESS=1 $(BIN)/python -m pytest -n 2 --dist loadgroup $(PYTEST_ARGS)
+
+# Every mutant graded as a submission of its own (make test grades them in rounds, one
+# mutant per cell in each: see tests/course.py); CI runs this after make test.
+test-mutants: install
+	GRADKIT_MUTANTS=each OMP_NUM_THREADS=1 GRADKIT_HEADLESS=1 $(BIN)/python -m pytest -n 2 \
+		--dist loadgroup tests/test_grading_pipeline.py -k each_mutant_loses $(PYTEST_ARGS)
 
 # The grading command: every submission in its own bubblewrap sandbox, tests outside it,
 # in parallel; scores into gradebook.db, autograded/ and grades.csv. ARGS passes options

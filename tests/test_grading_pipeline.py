@@ -14,7 +14,8 @@ from __future__ import annotations
 import pytest
 
 from gradkit.course import grading
-from tests.course import (ASSIGNMENTS, ROOT, mutant_answer, mutants, release_nb, source_nb,
+from tests.course import (ASSIGNMENTS, EACH_MUTANT, ROOT, mutant_answer, mutant_groups,
+                          mutant_submission_answers, mutants, release_nb, source_nb,
                           variant_submissions, variants)
 from tests.levels import other_levels, own_level
 
@@ -27,9 +28,9 @@ def _report(assignment: str) -> grading.GradeReport:
         ref = grading.reference_answers(src)
         subs = {"reference": grading.make_submission(rel, ref),
                 "blank": grading.make_submission(rel, {})}
-        for name, m in mutants(assignment).items():
-            subs[f"mutant_{name}"] = grading.make_submission(
-                rel, {**ref, m["cell"]: mutant_answer(ref, m)})
+        for student, names in mutant_groups(assignment).items():
+            subs[student] = grading.make_submission(
+                rel, mutant_submission_answers(assignment, ref, names))
         for k, answers in enumerate(variant_submissions(assignment, ref)):
             subs[f"variant_{k}"] = grading.make_submission(rel, answers)
         # as an instructor grades on their own machine: PyTorch's default thread count,
@@ -88,19 +89,37 @@ def test_blank_release_gets_zero(assignment):
 
 @pytest.mark.parametrize("assignment", _params())
 def test_each_mutant_loses_exactly_its_exercise(assignment):
+    # graded in rounds (tests/course.py: mutant_groups) unless GRADKIT_MUTANTS=each
     report = _report(assignment)
     found = mutants(assignment)
     assert found, f"tests/mutants/{assignment}.py defines no MUTANTS"
     wrong = []
-    for name, m in found.items():
-        row = report.scores[f"mutant_{name}"]
-        unknown = set(m["loses"]) - set(row)
-        assert not unknown, f"mutant {name} names unknown graded cells {unknown}"
+    for student, names in mutant_groups(assignment).items():
+        row = report.scores[student]
+        loses = set()
+        for name in names:
+            unknown = set(found[name]["loses"]) - set(row)
+            assert not unknown, f"mutant {name} names unknown graded cells {unknown}"
+            loses |= set(found[name]["loses"])
         for cell, (score, max_score) in row.items():
-            expected = 0.0 if cell in m["loses"] else max_score
+            expected = 0.0 if cell in loses else max_score
             if score != expected:
-                wrong.append(f"{name}: {cell} scored {score:g}, expected {expected:g}")
-    assert not wrong, "mutants not graded as intended:\n" + "\n".join(wrong)
+                wrong.append(f"{student} ({', '.join(names)}): {cell} scored {score:g}, "
+                             f"expected {expected:g}")
+    hint = "" if EACH_MUTANT else ("\n(mutants graded in rounds: GRADKIT_MUTANTS=each grades "
+                                   "each alone and names the one at fault)")
+    assert not wrong, "mutants not graded as intended:\n" + "\n".join(wrong) + hint
+
+
+@pytest.mark.parametrize("assignment", ASSIGNMENTS)
+def test_mutant_rounds_hold_every_mutant_once(assignment):
+    found = mutants(assignment)
+    groups = mutant_groups(assignment)
+    held = [name for names in groups.values() for name in names]
+    assert sorted(held) == sorted(found), "a mutant is missing from the rounds or held twice"
+    for student, names in groups.items():
+        cells = [found[n]["cell"] for n in names]
+        assert len(cells) == len(set(cells)), f"{student} mutates a cell twice: {names}"
 
 
 @pytest.mark.parametrize("assignment", _params())
