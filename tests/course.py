@@ -30,16 +30,27 @@ def variants(assignment: str) -> dict:
     return importlib.import_module(f"tests.equivalents.{assignment}").VARIANTS
 
 
+def rounds(entries: dict) -> list[list[str]]:
+    """Names of ``entries`` (mutants or variants, each naming its ``cell``) in rounds: the
+    k-th round takes the k-th entry of every cell that has one, so a round never changes a
+    cell twice and there are as many rounds as the most entries of any one cell."""
+    by_cell: dict[str, list[str]] = {}
+    for name, entry in entries.items():
+        by_cell.setdefault(entry["cell"], []).append(name)
+    count = max((len(names) for names in by_cell.values()), default=0)
+    return [[names[k] for names in by_cell.values() if k < len(names)] for k in range(count)]
+
+
+def with_answers(reference: dict[str, str], entries: dict, names: list[str]) -> dict[str, str]:
+    """The reference answers with the named entries' answers in their cells."""
+    return {**reference, **{entries[n]["cell"]: mutant_answer(reference, entries[n])
+                            for n in names}}
+
+
 def variant_submissions(assignment: str, reference: dict[str, str]) -> list[dict[str, str]]:
-    """The variants as few full answer sets as possible: the k-th set takes the k-th variant
-    of every cell that has one, and the reference answer elsewhere."""
-    by_cell: dict[str, list[dict]] = {}
-    for v in variants(assignment).values():
-        by_cell.setdefault(v["cell"], []).append(v)
-    rounds = max((len(vs) for vs in by_cell.values()), default=0)
-    return [{**reference, **{cell: mutant_answer(reference, vs[k])
-                             for cell, vs in by_cell.items() if k < len(vs)}}
-            for k in range(rounds)]
+    """The variants as few full answer sets as possible, one per round (:func:`rounds`)."""
+    found = variants(assignment)
+    return [with_answers(reference, found, names) for names in rounds(found)]
 
 
 # GRADKIT_MUTANTS=each grades every mutant as a submission of its own (slower; CI does it)
@@ -49,30 +60,17 @@ EACH_MUTANT = os.environ.get("GRADKIT_MUTANTS", "") == "each"
 def mutant_groups(assignment: str) -> dict[str, list[str]]:
     """Which mutants each test submission holds: ``{submission: [mutant names]}``.
 
-    By default the k-th round takes the k-th mutant of every cell that has one (the
-    reference answer elsewhere), so a problem set with up to six mutants per cell is six
-    submissions, not twenty. Each mutated cell's points must go and every other cell's
-    stay, which proves each mutant dies and none costs an exercise that is not mutated in
-    its round. What a round cannot show is a mutant's cascade into another cell mutated
-    in the same round (that cell scores 0 either way), nor whether that cell's own mutant
-    would die without it: ``GRADKIT_MUTANTS=each`` (as CI runs it) grades every mutant
-    alone and shows both."""
+    By default one submission per round (:func:`rounds`), so a problem set with up to six
+    mutants per cell is six submissions, not twenty. Each mutated cell's points must go
+    and every other cell's stay, which proves each mutant dies and none costs an exercise
+    that is not mutated in its round. What a round cannot show is a mutant's cascade into
+    another cell mutated in the same round (that cell scores 0 either way), nor whether
+    that cell's own mutant would die without it: ``GRADKIT_MUTANTS=each`` (as CI runs
+    it) grades every mutant alone and shows both."""
     found = mutants(assignment)
     if EACH_MUTANT:
         return {f"mutant_{name}": [name] for name in found}
-    by_cell: dict[str, list[str]] = {}
-    for name, m in found.items():
-        by_cell.setdefault(m["cell"], []).append(name)
-    rounds = max((len(names) for names in by_cell.values()), default=0)
-    return {f"mutants_round_{k}": [names[k] for names in by_cell.values() if k < len(names)]
-            for k in range(rounds)}
-
-
-def mutant_submission_answers(assignment: str, reference: dict[str, str],
-                              names: list[str]) -> dict[str, str]:
-    """The reference answers with the named mutants' answers in their cells."""
-    found = mutants(assignment)
-    return {**reference, **{found[n]["cell"]: mutant_answer(reference, found[n]) for n in names}}
+    return {f"mutants_round_{k}": names for k, names in enumerate(rounds(found))}
 
 
 def mutant_answer(reference: dict[str, str], mutant: dict) -> str:

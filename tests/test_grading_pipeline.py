@@ -15,8 +15,8 @@ import pytest
 
 from gradkit.course import grading
 from tests.course import (ASSIGNMENTS, EACH_MUTANT, ROOT, mutant_answer, mutant_groups,
-                          mutant_submission_answers, mutants, release_nb, source_nb,
-                          variant_submissions, variants)
+                          mutants, release_nb, rounds, source_nb, variant_submissions,
+                          variants, with_answers)
 from tests.levels import other_levels, own_level
 
 _reports: dict[str, grading.GradeReport] = {}
@@ -30,7 +30,7 @@ def _report(assignment: str) -> grading.GradeReport:
                 "blank": grading.make_submission(rel, {})}
         for student, names in mutant_groups(assignment).items():
             subs[student] = grading.make_submission(
-                rel, mutant_submission_answers(assignment, ref, names))
+                rel, with_answers(ref, mutants(assignment), names))
         for k, answers in enumerate(variant_submissions(assignment, ref)):
             subs[f"variant_{k}"] = grading.make_submission(rel, answers)
         # as an instructor grades on their own machine: PyTorch's default thread count,
@@ -112,14 +112,14 @@ def test_each_mutant_loses_exactly_its_exercise(assignment):
 
 
 @pytest.mark.parametrize("assignment", ASSIGNMENTS)
-def test_mutant_rounds_hold_every_mutant_once(assignment):
-    found = mutants(assignment)
-    groups = mutant_groups(assignment)
-    held = [name for names in groups.values() for name in names]
-    assert sorted(held) == sorted(found), "a mutant is missing from the rounds or held twice"
-    for student, names in groups.items():
-        cells = [found[n]["cell"] for n in names]
-        assert len(cells) == len(set(cells)), f"{student} mutates a cell twice: {names}"
+def test_rounds_hold_every_mutant_and_variant_once(assignment):
+    for found in (mutants(assignment), variants(assignment)):
+        groups = rounds(found)
+        held = [name for names in groups for name in names]
+        assert sorted(held) == sorted(found), "an entry is missing from the rounds or held twice"
+        for names in groups:
+            cells = [found[n]["cell"] for n in names]
+            assert len(cells) == len(set(cells)), f"a round changes a cell twice: {names}"
 
 
 @pytest.mark.parametrize("assignment", _params())
