@@ -108,6 +108,15 @@ def _zygote(env: dict[str, str]):
     return z
 
 
+def _runner_env(job_env: dict) -> dict[str, str]:
+    """The environment of a job's runner: the worker's, changed by the job's (a value
+    None unsets a name, for the runner and the kernel)."""
+    env = {**os.environ, **{k: v for k, v in job_env.items() if isinstance(v, str)}}
+    for key in [k for k, v in job_env.items() if v is None]:
+        env.pop(key, None)
+    return env
+
+
 def grade_job(job: Job) -> dict:
     """Grade one submission in a fresh trusted runner (this is a worker's task): a fork of
     this worker's warm zygote (:mod:`gradkit.course.zygote`), or with ``warm=False`` a new
@@ -123,9 +132,7 @@ def grade_job(job: Job) -> dict:
                 "limits": job.limits, "scratch_root": str(tmp)}
         (tmp / "job.json").write_text(json.dumps(spec))
         out = tmp / "result.json"
-        env = {**os.environ, **{k: v for k, v in job.env.items() if isinstance(v, str)}}
-        for key in [k for k, v in job.env.items() if v is None]:
-            env.pop(key, None)            # None: not set, for the runner and the kernel
+        env = _runner_env(job.env)
         t0 = time.monotonic()
         stopped = None
         if job.warm:
@@ -172,8 +179,9 @@ def _progress(done: int, total: int, t0: float, last: str, stream=sys.stderr) ->
 
 
 def run_jobs(jobs: list[Job], *, workers: int, scheduler: str | None, on_result) -> None:
-    """Grade ``jobs`` concurrently on Dask; call ``on_result(result)`` in this process as
-    each finishes (so one coordinator writes the gradebook)."""
+    """Grade ``jobs`` concurrently on Dask (a ``LocalCluster`` of ``workers`` processes, or
+    the cluster at ``scheduler``); call ``on_result(result)`` in this process as each
+    finishes (so one coordinator writes the gradebook)."""
     if not jobs:
         return
     from dask.distributed import Client, LocalCluster, as_completed
@@ -318,7 +326,9 @@ def grade(assignment: str, *, course=None, submitted=None, students=None, worker
         progress: a stream for the progress bar; announce: a function for the header line.
 
     Raises:
-        CannotGrade: before any grading, when the arguments or the machine do not allow it.
+        CannotGrade: when the arguments or the machine do not allow grading (before any
+            grading), or nbgrader cannot register the assignment (before any grade is
+            written).
     """
     from .gradebook import record, register_assignment
     from .plan import load_source
@@ -367,35 +377,57 @@ def grade(assignment: str, *, course=None, submitted=None, students=None, worker
                  f"{'sandboxed' if sandbox else 'NOT SANDBOXED (--no-sandbox)'}, "
                  f"{'scheduler ' + scheduler if scheduler else f'{workers} workers'}, "
                  f"gradebook {db}")
-    try:
-        release = register_assignment(course, assignment, db)
-    except RuntimeError as e:
-        raise CannotGrade(str(e)) from None
     if env is None:
         env = {k: os.environ[k] for k in _PASSED_ON if k in os.environ}
-    jobs, outcomes = [], []
-    t0 = time.monotonic()
-
-    def finish(outcome: Outcome) -> None:
-        outcome.scores = {c: outcome.scores.get(c, [0.0, maxima[c]]) for c in cells}
-        if not sandbox:
-            outcome.flags.append("graded without the sandbox (--no-sandbox)")
-        record(db, course, assignment, release, outcome)    # as it arrives: none lost
-        outcomes.append(outcome)
-        if progress is not None:
-            _progress(len(outcomes), len(found), t0, outcome.student, progress)
-
+    jobs, outcomes, waiting = [], [], []
     for student, where in found.items():
         if isinstance(where, str):
-            finish(Outcome(student, "not gradable", where))
+            waiting.append(Outcome(student, "not gradable", where))
             continue
         name = where.name if where.name.endswith(".ipynb") else "submission.ipynb"
         jobs.append(Job(student, assignment, source_text, where.read_bytes(), name,
                         timeout=timeout, cell_timeout=cell_timeout, sandbox=sandbox,
                         env={**env, **(student_env or {}).get(student, {})},
                         limits=dict(limits or {})))
-    run_jobs(jobs, workers=workers, scheduler=scheduler,
-             on_result=lambda result: finish(_outcome(result)))
+    t0 = time.monotonic()
+    # nbgrader registers the assignment (a few seconds) while the workers start and grade;
+    # the first result to arrive waits for it, and if it fails nothing has been written
+    from concurrent.futures import ThreadPoolExecutor
+    background = ThreadPoolExecutor(1)
+    registering = background.submit(register_assignment, course, assignment, db)
+    background.shutdown(wait=False)
+
+    def release() -> dict:
+        try:
+            return registering.result()
+        except RuntimeError as e:
+            raise CannotGrade(str(e)) from None
+
+    opened: list = []                          # one gradebook connection for the run
+
+    def finish(outcome: Outcome) -> None:
+        notebook = release()
+        if not opened:
+            from nbgrader.api import Gradebook
+            opened.append(Gradebook(db))
+        while waiting:                         # the not-gradable ones first
+            finish(waiting.pop(0))
+        outcome.scores = {c: outcome.scores.get(c, [0.0, maxima[c]]) for c in cells}
+        if not sandbox:
+            outcome.flags.append("graded without the sandbox (--no-sandbox)")
+        record(db, course, assignment, notebook, outcome, opened[0])    # as it arrives
+        outcomes.append(outcome)
+        if progress is not None:
+            _progress(len(outcomes), len(found), t0, outcome.student, progress)
+
+    try:
+        run_jobs(jobs, workers=workers, scheduler=scheduler,
+                 on_result=lambda result: finish(_outcome(result)))
+        while waiting:
+            finish(waiting.pop(0))
+    finally:
+        for gb in opened:
+            gb.close()
     order = {s: i for i, s in enumerate(found)}
     outcomes.sort(key=lambda o: order.get(o.student, 0))
     csv_path = Path(csv_path or course / "grades.csv")

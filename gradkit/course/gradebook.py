@@ -10,6 +10,7 @@ with the student's answers, their outputs, and under each test its message.
 """
 from __future__ import annotations
 
+import contextlib
 import copy
 import datetime
 import json
@@ -91,13 +92,16 @@ def _safe_outputs(outputs) -> list:
     return keep[:50]
 
 
-def record(db_url: str, course: Path, assignment: str, release: dict, outcome) -> None:
-    """Write one student's outcome: gradebook rows, and
+def record(db_url: str, course: Path, assignment: str, release: dict, outcome,
+           gradebook=None) -> None:
+    """Write one student's outcome: gradebook rows (through ``gradebook``, an open
+    nbgrader ``Gradebook``, else one opened for this), and
     ``autograded/<student>/<assignment>/<assignment>.ipynb``."""
     from nbgrader.api import Gradebook
 
     notebook = assignment
-    with warnings.catch_warnings(), Gradebook(db_url) as gb:
+    with warnings.catch_warnings(), \
+            (contextlib.nullcontext(gradebook) if gradebook else Gradebook(db_url)) as gb:
         # nbgrader's add_submission trips SQLAlchemy's autoflush warning about objects it
         # has not added yet (nbgrader's own autograde does the same); harmless
         warnings.filterwarnings("ignore", message=r".*not in session, add operation along")

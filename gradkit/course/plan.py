@@ -5,8 +5,12 @@ file, except the student's answer cells (and any code cells the student added). 
 code cell of the source, in order:
 
 * ``student`` (an nbgrader solution cell): the submission's version runs in the sandbox;
-* ``instructor`` (locked code, set-up, plots): the source's version runs in the sandbox
-  and, when a later trusted cell needs a name it binds, in the trusted runner too;
+* ``instructor`` (locked code, set-up, plots): the source's version runs in the trusted
+  runner when a later trusted cell needs a name it binds, and in the sandbox, except a
+  cell that is the same for every student (it reads no name an answer binds): when no
+  later code in the sandbox reads a name it binds it does not run there at all, and when
+  it runs in the runner anyway the values later sandbox code reads are sent to the
+  sandbox instead of computed twice (a recorded training run costs its seconds once);
 * ``test`` (an autograded test cell, hidden tests included): runs in the trusted runner
   only, reaching the student's names through the channel.
 
@@ -14,6 +18,7 @@ Flags record what a grader may want to look at; they never change a score.
 """
 from __future__ import annotations
 
+import ast
 import io
 import json
 import re
@@ -60,6 +65,9 @@ class Cell:
     visible: str = ""                # test cells: the code the release shows
     points: float = 0.0
     trusted: bool = False            # instructor cells: also run in the trusted runner
+    kernel: str = "run"              # instructor cells in the sandbox: "run", or "send" the
+                                     # values of ``sends`` from the runner, or "skip"
+    sends: frozenset = frozenset()   # kernel == "send": the names later sandbox code reads
     binds: frozenset = frozenset()   # names the *reference* version binds
 
 
@@ -266,6 +274,7 @@ def build_plan(source: dict, submission_raw: bytes | str) -> Plan:
         flags.append(f"cell tags {sorted(tags & {'skip-execution', 'raises-exception', 'skip'})}"
                      " were ignored")
     _mark_trusted(cells)
+    _mark_kernel(cells)
     plan = Plan(cells, student_names, sorted(set(flags), key=flags.index), manual, answers)
     plan.max_score = sum(c.points for c in cells if c.role == "test") + sum(manual.values())
     return plan
@@ -287,3 +296,148 @@ def _mark_trusted(cells: list[Cell]) -> None:
             if cell is first or cell.binds & needed:
                 cell.trusted = True
                 needed |= mentioned_names(cell.source)
+
+
+# Code that can reach a global by a computed name: its cell's reads cannot be listed.
+_DYNAMIC = re.compile(r"\b(globals|vars|locals|eval|exec|getattr|__import__|__main__|"
+                      r"get_ipython|sys|__dict__|importlib|inspect|_getframe)\b")
+
+
+def global_reads(code: str) -> set[str] | None:
+    """The global names ``code`` may read before binding them itself: at its top level
+    in the order it runs (``for name in ...: print(name)`` reads no global ``name``;
+    a name bound inside an ``if`` or a loop is not known to be bound after it), and from
+    inside the functions, classes and comprehensions it defines (their parameters and
+    locals are not reads). ``None`` when that cannot be known: the code does not parse,
+    or it can reach a global by a computed name (``globals()``, ``eval``, ``getattr``...)."""
+    if _DYNAMIC.search(code):
+        return None
+    try:
+        tree = ast.parse(code)
+        top = symtable.symtable(code, "<cell>", "exec")
+    except (SyntaxError, ValueError):
+        return None
+    reads: set[str] = set()
+
+    def nested(table) -> None:               # globals read inside nested scopes
+        for child in table.get_children():
+            reads.update(s.get_name() for s in child.get_symbols()
+                         if s.is_global() or s.is_declared_global())
+            nested(child)
+
+    nested(top)
+    _Reads(reads).block(tree.body, set())
+    return reads
+
+
+class _Reads(ast.NodeVisitor):
+    """The top-level reads of a cell, statement by statement, as they run."""
+
+    _SCOPES = (ast.FunctionDef, ast.AsyncFunctionDef, ast.ClassDef, ast.Lambda)
+    _COMPREHENSIONS = (ast.ListComp, ast.SetComp, ast.DictComp, ast.GeneratorExp)
+
+    def __init__(self, reads: set[str]):
+        self.reads, self.bound = reads, set()
+
+    def load(self, node, bound: set[str]) -> None:
+        """Names ``node`` reads here (its nested scopes: see ``nested``)."""
+        if node is None:
+            return
+        self.bound, saved = bound, self.bound
+        self.visit(node)
+        self.bound = saved
+
+    def visit_Name(self, node):
+        if isinstance(node.ctx, ast.Load) and node.id not in self.bound:
+            self.reads.add(node.id)
+
+    def generic_visit(self, node):
+        if isinstance(node, self._SCOPES):
+            for part in getattr(node, "decorator_list", []) + getattr(node, "bases", []):
+                self.visit(part)
+            args = getattr(node, "args", None)
+            if args is not None:
+                for default in args.defaults + [d for d in args.kw_defaults if d]:
+                    self.visit(default)
+            return
+        if isinstance(node, self._COMPREHENSIONS):   # only the first iterable runs here
+            self.visit(node.generators[0].iter)
+            return
+        super().generic_visit(node)
+
+    def block(self, statements, bound: set[str]) -> None:
+        for stmt in statements:
+            if isinstance(stmt, (ast.Assign, ast.AnnAssign)):
+                self.load(stmt.value, bound)
+                targets = stmt.targets if isinstance(stmt, ast.Assign) else [stmt.target]
+                for target in targets:
+                    if not isinstance(target, ast.Name):
+                        self.load(target, bound)     # x[i] = ..., x.a = ... read x
+                bound |= _stored(targets)
+            elif isinstance(stmt, (ast.For, ast.AsyncFor)):
+                self.load(stmt.iter, bound)
+                self.block(stmt.body, bound | _stored([stmt.target]))
+                self.block(stmt.orelse, set(bound))
+            elif isinstance(stmt, (ast.If, ast.While)):
+                self.load(stmt.test, bound)
+                self.block(stmt.body, set(bound))
+                self.block(stmt.orelse, set(bound))
+            elif isinstance(stmt, (ast.With, ast.AsyncWith)):
+                for item in stmt.items:
+                    self.load(item.context_expr, bound)
+                self.block(stmt.body, bound | _stored(
+                    [i.optional_vars for i in stmt.items if i.optional_vars is not None]))
+            elif isinstance(stmt, ast.Try):
+                for part in (stmt.body, stmt.orelse, stmt.finalbody,
+                             *[h.body for h in stmt.handlers]):
+                    self.block(part, set(bound))
+            elif isinstance(stmt, (ast.Import, ast.ImportFrom)):
+                bound |= {(a.asname or a.name).split(".")[0] for a in stmt.names}
+            elif isinstance(stmt, self._SCOPES):
+                self.load(stmt, bound)
+                bound.add(stmt.name)
+            else:                                   # x += 1 reads x; expressions; ...
+                if isinstance(stmt, ast.AugAssign) and isinstance(stmt.target, ast.Name):
+                    if stmt.target.id not in bound:
+                        self.reads.add(stmt.target.id)
+                self.load(stmt, bound)
+
+
+def _stored(targets) -> set[str]:
+    return {n.id for t in targets for n in ast.walk(t)
+            if isinstance(n, ast.Name) and isinstance(n.ctx, ast.Store)}
+
+
+def _mark_kernel(cells: list[Cell]) -> None:
+    """Which instructor cells run in the sandbox (working backwards). A cell that is not
+    the set-up and reads no name an answer binds is the same for every student: when no
+    later cell that runs in the sandbox (answers, added cells, instructor cells kept
+    there) reads a name it binds, it skips the sandbox; when some do and it runs in the
+    trusted runner, the runner sends those names' values (``send``; where a value is not
+    plain data the runner runs the cell in the sandbox after all). Where a later cell's
+    reads cannot be listed, every earlier cell runs in the sandbox."""
+    student_binds: set[str] = set()
+    for cell in cells:
+        if cell.role == "student":
+            student_binds |= cell.binds | bound_names(cell.source)
+    first = next((c for c in cells if c.role == "instructor"), None)
+    read_later: set[str] = set()
+    everything = False                       # a later sandbox cell may read any name
+    for cell in reversed(cells):
+        if cell.role == "test":
+            continue
+        if cell.role == "instructor" and cell is not first and not everything:
+            reads = global_reads(cell.source)
+            if reads is not None and not reads & student_binds:
+                wanted = cell.binds & read_later
+                if not wanted:
+                    cell.kernel = "skip"
+                    continue
+                if cell.trusted:
+                    cell.kernel, cell.sends = "send", frozenset(wanted)
+                    continue
+        reads = global_reads(cell.source)
+        if reads is None:
+            everything = True
+        else:
+            read_later |= reads

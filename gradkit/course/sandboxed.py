@@ -5,6 +5,8 @@ The trusted runner asks the kernel to execute ``serve(path)`` before each of its
 
 * ``describe``: for each name, whether the student's namespace holds a function, a value
   (sent as plain data), nothing, or something that cannot cross;
+* ``bind``: set names in the student's namespace to values the runner computed (an
+  instructor cell the runner ran, whose results later student code reads);
 * ``call``: call a student function with the test's arguments (rebuilt here, see
   :mod:`gradkit.course.crossing`) and send back its result and the state of every
   mutable argument afterwards, or the exception it raised.
@@ -81,6 +83,17 @@ class _Session:
             values[name] = value
         tree, buffers = encode(values, hook=SandboxEncoder(), where="values")
         return {"ok": True, "kinds": kinds, "values": tree}, buffers
+
+    def bind(self, header, buffers):
+        try:
+            values = decode(header["values"], buffers, where="the instructor's values")
+        except (ChannelError, KeyError, TypeError, ValueError) as e:
+            return {"ok": False, "error": f"the instructor's values could not be rebuilt: "
+                                          f"{e}"}, []
+        if not isinstance(values, dict):
+            return {"ok": False, "error": "the instructor's values are not a dict"}, []
+        _namespace().update(values)
+        return {"ok": True}, []
 
     def call(self, header, buffers):
         name = header.get("name")
@@ -212,6 +225,8 @@ def serve(path: str) -> None:
                 reply = session.describe(header)
             elif op == "call":
                 reply = session.call(header, buffers)
+            elif op == "bind":
+                reply = session.bind(header, buffers)
             else:
                 reply = {"ok": False, "error": f"unknown request {op!r}"}, []
             send(sock, *reply)

@@ -158,6 +158,19 @@ class Channel:
                 out[name] = NotPlainAnswer(name, str(kind.get("why", "?"))[:300])
         return out
 
+    def bind(self, values: dict) -> bool:
+        """Set ``values`` in the student's namespace (an instructor cell's results, computed
+        here); False when one is not plain data or the kernel did not take them (the
+        caller then runs the cell in the kernel)."""
+        from .channel import NotPlainData, encode, send
+        try:
+            tree, buffers = encode(values, where="an instructor cell's values")
+        except NotPlainData:
+            return False
+        send(self.conn, {"op": "bind", "values": tree}, buffers)
+        reply, _ = self._recv()
+        return isinstance(reply, dict) and reply.get("ok") is True
+
     def call(self, name: str, args: tuple, kwargs: dict):
         from .channel import ChannelError, NotPlainData, decode, encode, send
         from .crossing import TrustedEncoder, apply_changes, trusted_tags
@@ -326,7 +339,8 @@ def grade_submission(job: dict) -> dict:
         if dead is None and remaining <= 0:
             dead = f"the submission ran over its {wall:.0f} s limit before {label}"
             kernel.kill()
-        if cell.role in ("student", "instructor") and dead is None:
+        if (cell.role == "student" or cell.role == "instructor" and cell.kernel == "run") \
+                and dead is None:
             try:
                 started = time.monotonic()
                 run = kernel.execute(cell.source, min(cell_timeout, remaining))
@@ -362,11 +376,15 @@ def grade_submission(job: dict) -> dict:
                 namespace.update(found)
             except (KernelDied, StudentError) as e:
                 dead = dead or f"the kernel stopped before {label}: {e}"
+        in_kernel = False               # a "send" cell whose values could not be sent
         try:
             started = time.monotonic()
             passed, message, printed = _exec_trusted(cell.source, namespace, label)
             result["timings"].setdefault(label, [0.0, 0.0])[1] = \
                 round(time.monotonic() - started, 3)
+            if cell.role == "instructor" and cell.kernel == "send" and opened:
+                in_kernel = not (passed and all(n in namespace for n in cell.sends)
+                                 and channel.bind({n: namespace[n] for n in cell.sends}))
         except KernelDied as e:
             passed, message, printed = False, str(e), ""
             dead = f"the kernel stopped in {label}: {e}"
@@ -376,6 +394,13 @@ def grade_submission(job: dict) -> dict:
                     channel.close()
                 except Exception:           # noqa: BLE001 - a dead kernel
                     pass
+        if in_kernel and dead is None:
+            try:
+                run = kernel.execute(cell.source, min(cell_timeout, deadline - time.monotonic()))
+                result["timings"][label][0] = round(run.seconds, 3)
+                result["outputs"][cell.grade_id or f"added-{index}"] = run.outputs
+            except KernelDied as e:
+                dead = f"the kernel stopped in {label}: {e}"
         if channel.interrupted:
             channel.interrupted = False
             result["flags"].append(f"a function {label} called ran over {cell_timeout:.0f} s "
@@ -395,6 +420,7 @@ def grade_submission(job: dict) -> dict:
         result["status"] = "kernel died"
         result["detail"] = dead
     kernel.close()
+    channel.listener.close()
     result["seconds"] = round(time.monotonic() - t0, 2)
     return result
 
