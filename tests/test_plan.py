@@ -74,6 +74,16 @@ def test_values_student_code_reads_are_sent_once_computed():
     assert _kernel_roles(answer) == ("send", frozenset({"runs"}))
 
 
+def test_an_earlier_answer_that_reads_the_cell_at_call_time_counts():
+    source, submission = _notebooks("def total(xs):\n    return sum(xs)\n")
+    helper = _cell("answer", "ex0", "def first_run():\n    return runs[0]\n")
+    source.cells.insert(1, helper)
+    submission.cells.insert(1, helper)
+    plan = build_plan(json.loads(nbformat.writes(source)), nbformat.writes(submission))
+    runs = next(c for c in plan.cells if c.grade_id == "runs")
+    assert (runs.kernel, runs.sends) == ("send", frozenset({"runs"}))
+
+
 def test_a_cell_that_reads_a_students_name_runs_in_the_sandbox():
     answer = "scale = 2.0\ndef total(xs):\n    return sum(xs)\n"
     assert _kernel_roles(answer, runs="runs = [scale, 3.0]\n")[0] == "run"

@@ -411,20 +411,27 @@ def _stored(targets) -> set[str]:
 def _mark_kernel(cells: list[Cell]) -> None:
     """Which instructor cells run in the sandbox (working backwards). A cell that is not
     the set-up and reads no name an answer binds is the same for every student: when no
-    later cell that runs in the sandbox (answers, added cells, instructor cells kept
-    there) reads a name it binds, it skips the sandbox; when some do and it runs in the
-    trusted runner, the runner sends those names' values (``send``; where a value is not
-    plain data the runner runs the cell in the sandbox after all). Where a later cell's
-    reads cannot be listed, every earlier cell runs in the sandbox."""
+    answer or added cell (anywhere: its functions may be called later) and no later
+    instructor cell kept in the sandbox reads a name it binds, it skips the sandbox; when
+    some do and it runs in the trusted runner, the runner sends those names' values
+    (``send``; where a value is not plain data the runner runs the cell in the sandbox
+    after all). Where some code's reads cannot be listed, the cells run in the sandbox."""
     student_binds: set[str] = set()
+    # a student function may be called by any later test, so what any answer reads
+    # counts, wherever the answer is (an early helper may read a later cell's runs)
+    read_later: set[str] = set()
+    everything = False                       # some sandbox code may read any name
     for cell in cells:
         if cell.role == "student":
             student_binds |= cell.binds | bound_names(cell.source)
+            reads = global_reads(cell.source)
+            if reads is None:
+                everything = True
+            else:
+                read_later |= reads
     first = next((c for c in cells if c.role == "instructor"), None)
-    read_later: set[str] = set()
-    everything = False                       # a later sandbox cell may read any name
     for cell in reversed(cells):
-        if cell.role == "test":
+        if cell.role in ("test", "student"):
             continue
         if cell.role == "instructor" and cell is not first and not everything:
             reads = global_reads(cell.source)
