@@ -8,7 +8,7 @@ PORT   ?= 8888
 ROOT_FLAG := $(shell [ "$$(id -u)" = 0 ] && echo --allow-root)
 PYTEST_ARGS ?=
 
-.PHONY: install lab test test-mutants test-fast grade grade-demo site browser sandbox bench lock clean help
+.PHONY: install lab test test-mutants test-fast grade report grade-demo site browser sandbox bench lock clean help
 
 help:
 	@echo "make lab         set up .venv if needed, then open JupyterLab on lessons/"
@@ -16,6 +16,7 @@ help:
 	@echo "make test-mutants  grade every mutant alone (make test grades them in rounds)"
 	@echo "make install     only set up .venv (from requirements-lock.txt)"
 	@echo "make grade A=psNN_topic  grade submitted/*/psNN_topic/ (sandboxed, in parallel)"
+	@echo "make report A=psNN_topic  class report of a graded assignment (reports/psNN_topic/index.html)"
 	@echo "make grade-demo  grade sample submissions of ps02 in a scratch course, print grades"
 	@echo "make site        render every lesson, executed, to HTML in build/site/ (open index.html)"
 	@echo "make browser     install chromium for the browser test if missing (root + apt-get)"
@@ -56,6 +57,13 @@ grade: install
 	@if [ -z "$(A)" ]; then echo "usage: make grade A=psNN_topic [ARGS='--workers 2']"; exit 2; fi
 	@$(MAKE) --no-print-directory sandbox
 	$(BIN)/python -m gradkit.course grade $(A) $(ARGS)
+
+# The class report of a graded assignment: item analysis, similar submissions, grades for
+# an LMS, in reports/psNN_topic/ (index.html reads offline, and CSV files). ARGS passes
+# options (--roster FILE, --db URL, --out DIR, --threshold X).
+report: install
+	@if [ -z "$(A)" ]; then echo "usage: make report A=psNN_topic [ARGS='--roster roster.csv']"; exit 2; fi
+	$(BIN)/python -m gradkit.course report $(A) $(ARGS)
 
 grade-demo: install
 	@$(MAKE) --no-print-directory sandbox
@@ -105,4 +113,4 @@ lock:
 	@echo "Review requirements-lock.txt.new (keep its header comment), then move it over requirements-lock.txt."
 
 clean:
-	rm -rf build .pytest_cache submitted autograded feedback gradebook.db grades.csv
+	rm -rf build .pytest_cache submitted autograded feedback gradebook.db grades.csv reports

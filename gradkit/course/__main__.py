@@ -1,4 +1,5 @@
-"""``python -m gradkit.course grade ASSIGNMENT ...``: the course's grading command.
+"""``python -m gradkit.course grade ASSIGNMENT ...``: the course's grading command;
+``python -m gradkit.course report ASSIGNMENT ...``: the class report of a graded one.
 
 Exit 0 when every submission got a status (graded, timeout, kernel died, not gradable);
 2 when the grader itself cannot run (bad arguments, no such assignment, no sandbox).
@@ -41,6 +42,26 @@ def _parser() -> argparse.ArgumentParser:
     g.add_argument("--no-sandbox", action="store_true",
                    help="grade without bubblewrap (not for credit: the table says so)")
     g.add_argument("--csv", type=Path, default=None, help="default COURSE/grades.csv")
+    r = sub.add_parser("report", help="the class report of a graded assignment",
+                       description="Item analysis (difficulty, discrimination, choices), "
+                                   "similar submissions and grades for an LMS, from the "
+                                   "gradebook: OUT/index.html (reads offline) and CSV files.")
+    r.add_argument("assignment")
+    r.add_argument("--course", type=Path, default=Path.cwd(),
+                   help="the course folder (holds nbgrader_config.py and solutions/)")
+    r.add_argument("--db", default=None, metavar="URL",
+                   help="the gradebook (SQLAlchemy URL; default sqlite COURSE/gradebook.db)")
+    r.add_argument("--out", type=Path, default=None, metavar="DIR",
+                   help="where to write (default COURSE/reports/ASSIGNMENT)")
+    r.add_argument("--roster", type=Path, default=None, metavar="FILE",
+                   help="CSV mapping nbgrader_id to Student, ID, SIS User ID, SIS Login ID, "
+                        "Section (default: the nbgrader id fills the ID columns)")
+    r.add_argument("--threshold", type=float, default=None, metavar="X",
+                   help="list pairs whose similarity score reaches X (0 < X <= 1; "
+                        "default 0.5)")
+    r.add_argument("--column", default=None, metavar="TITLE",
+                   help="the assignment's column title in the Canvas CSV (default the "
+                        "assignment; 'Title (id)' fills an existing Canvas assignment)")
     d = sub.add_parser("demo", help="grade sample submissions in a scratch course",
                        description="Copy the course's ASSIGNMENT (default ps02) to a scratch "
                                    "folder, submit three samples (the reference, the blank "
@@ -106,10 +127,35 @@ def grade(args) -> int:
     return 0
 
 
+def report(args) -> int:
+    from .report import CannotReport, report as make_report
+    from .report_similarity import Settings
+    threshold = Settings.threshold if args.threshold is None else args.threshold
+    try:
+        r, files = make_report(args.assignment, course=args.course, db=args.db,
+                               out=args.out, roster=args.roster, threshold=threshold,
+                               column=args.column, progress=sys.stderr)
+    except CannotReport as e:
+        return _fail(str(e))
+    flagged = r.items[r.items["flags"] != ""]
+    print(f"{args.assignment}: {len(r.data.scores)} graded submissions, "
+          f"{len(r.items)} graded cells, {len(flagged)} flagged, "
+          f"{len(r.listed)} similar pair(s) listed")
+    for name, it in flagged.iterrows():
+        print(f"  {name}: p={it['difficulty']:.2f} r={it['discrimination']:.2f} "
+              f"({it['flags']})")
+    for p in r.listed:
+        print(f"  similar: {p.a} / {p.b}: score {p.score:.2f}")
+    print(f"wrote {files['index.html']} and {', '.join(n for n in files if n != 'index.html')}")
+    return 0
+
+
 def main(argv=None) -> int:
     args = _parser().parse_args(argv)
     if args.command == "grade":
         return grade(args)
+    if args.command == "report":
+        return report(args)
     if args.command == "demo":
         return demo(args)
     return 2
